@@ -1,0 +1,2 @@
+//! keyproof: proves who can use an AWS KMS key.
+pub mod policy;
