@@ -1,3 +1,5 @@
 //! keyproof: proves who can use an AWS KMS key.
+pub mod eval;
 pub mod policy;
 pub mod source;
+pub mod world;

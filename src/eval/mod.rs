@@ -1,0 +1,2 @@
+//! The concrete evaluator: one request → a decision with the statements that decided it.
+pub mod context;

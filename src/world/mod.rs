@@ -1,0 +1,549 @@
+//! The world: everything read in one run — accounts, the organization, IAM principals and
+//! their policies, keys with policies, aliases and grants, SCPs/RCPs, and service resources.
+//!
+//! What was not collected is `None` (unknown), never an empty list: an account snapshot
+//! without `list-grants.json` has `grants: None` for its keys, and the analysis says so in
+//! its assumptions instead of concluding "no grants".
+
+use std::collections::BTreeMap;
+
+use crate::policy::err::PolicyDiagnostic;
+use crate::policy::model::{DocKind, Policy, PolicyId};
+use crate::source::{SourceId, SourceMap, Span};
+
+/// Where a world object was read from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The source.
+    pub source: Option<SourceId>,
+    /// The element's span in that source.
+    pub span: Span,
+    /// JSON pointer of the element.
+    pub pointer: String,
+    /// Terraform resource address, when the object comes from a plan or state.
+    pub tf_address: Option<String>,
+}
+
+/// A policy document together with what it is and who holds it.
+#[derive(Clone, Debug)]
+pub struct PolicyEntry {
+    /// The parsed document.
+    pub policy: Policy,
+    /// Its role.
+    pub kind: DocKind,
+    /// A short name for messages (`key-policy`, the inline policy name, the managed policy ARN…).
+    pub name: String,
+    /// The account that owns the document.
+    pub account: Option<String>,
+}
+
+/// A policy slot that may be unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicySlot {
+    /// The document is in the policy table.
+    Known(PolicyId),
+    /// The value could not be known (Terraform unknown at plan time, not collected, …).
+    Unknown(String),
+}
+
+/// An AWS account seen in the inputs.
+#[derive(Clone, Debug, Default)]
+pub struct Account {
+    /// 12-digit id.
+    pub id: String,
+    /// True when a complete IAM listing of the account was loaded (so an absent role is deleted).
+    pub iam_complete: bool,
+    /// True when the account's keys were collected from a snapshot.
+    pub kms_collected: bool,
+}
+
+/// The AWS Organizations structure, when known.
+#[derive(Clone, Debug, Default)]
+pub struct Organization {
+    /// `o-…`.
+    pub id: String,
+    /// The management account (exempt from SCPs and RCPs).
+    pub management_account: Option<String>,
+    /// Root ids (`r-…`).
+    pub roots: Vec<String>,
+    /// Parent of each account or OU (`ou-…`, `r-…`).
+    pub parents: BTreeMap<String, String>,
+    /// Member accounts.
+    pub accounts: Vec<String>,
+    /// Policies attached to each target (account id, OU id or root id).
+    pub attachments: BTreeMap<String, Vec<String>>,
+    /// SCPs are enabled (`list-roots` PolicyTypes), or unknown.
+    pub scp_enabled: Option<bool>,
+    /// RCPs are enabled, or unknown.
+    pub rcp_enabled: Option<bool>,
+}
+
+impl Organization {
+    /// The path of targets from the root down to `account` (root, OUs…, account).
+    #[must_use]
+    pub fn path_to(&self, account: &str) -> Vec<String> {
+        let mut path = vec![account.to_string()];
+        let mut cur = account.to_string();
+        for _ in 0..32 {
+            match self.parents.get(&cur) {
+                Some(p) => {
+                    path.push(p.clone());
+                    cur = p.clone();
+                }
+                None => break,
+            }
+        }
+        if path.len() == 1 {
+            if let Some(root) = self.roots.first() {
+                path.push(root.clone());
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// `aws:PrincipalOrgPaths` value of an account: `o-x/r-y/ou-…/`.
+    #[must_use]
+    pub fn org_path(&self, account: &str) -> String {
+        let path = self.path_to(account);
+        let mut s = format!("{}/", self.id);
+        for p in path.iter().take(path.len().saturating_sub(1)) {
+            s.push_str(p);
+            s.push('/');
+        }
+        s
+    }
+}
+
+/// An SCP or RCP.
+#[derive(Clone, Debug)]
+pub struct OrgPolicy {
+    /// `p-…`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The document.
+    pub policy: PolicySlot,
+    /// `Scp` or `Rcp`.
+    pub kind: DocKind,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// Tags as a sorted map.
+pub type Tags = BTreeMap<String, String>;
+
+/// An IAM user.
+#[derive(Clone, Debug, Default)]
+pub struct User {
+    /// ARN.
+    pub arn: String,
+    /// Account id.
+    pub account: String,
+    /// Name.
+    pub name: String,
+    /// Path.
+    pub path: String,
+    /// Unique id (`AIDA…`).
+    pub id: Option<String>,
+    /// Inline policies.
+    pub inline: Vec<PolicySlot>,
+    /// Attached managed policy ARNs.
+    pub managed: Vec<String>,
+    /// Group names.
+    pub groups: Vec<String>,
+    /// Permissions boundary ARN.
+    pub boundary: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// An IAM group.
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    /// ARN.
+    pub arn: String,
+    /// Account id.
+    pub account: String,
+    /// Name.
+    pub name: String,
+    /// Inline policies.
+    pub inline: Vec<PolicySlot>,
+    /// Attached managed policy ARNs.
+    pub managed: Vec<String>,
+}
+
+/// An IAM role.
+#[derive(Clone, Debug, Default)]
+pub struct Role {
+    /// ARN (with path).
+    pub arn: String,
+    /// Account id.
+    pub account: String,
+    /// Name.
+    pub name: String,
+    /// Path.
+    pub path: String,
+    /// Unique id (`AROA…`).
+    pub id: Option<String>,
+    /// Trust policy.
+    pub trust: Option<PolicySlot>,
+    /// Inline policies.
+    pub inline: Vec<PolicySlot>,
+    /// Attached managed policy ARNs.
+    pub managed: Vec<String>,
+    /// Permissions boundary ARN.
+    pub boundary: Option<String>,
+    /// Tags.
+    pub tags: Tags,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A managed policy (customer or AWS).
+#[derive(Clone, Debug)]
+pub struct ManagedPolicy {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// The default version's document.
+    pub policy: PolicySlot,
+}
+
+/// Key metadata from `describe-key` or Terraform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMetadata {
+    /// `Enabled`, `Disabled`, `PendingDeletion`, …
+    pub state: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, …
+    pub spec: String,
+    /// `ENCRYPT_DECRYPT`, …
+    pub usage: String,
+    /// `AWS_KMS`, `EXTERNAL`, …
+    pub origin: String,
+    /// `CUSTOMER` or `AWS`.
+    pub manager: String,
+    /// Multi-Region key.
+    pub multi_region: bool,
+    /// `PRIMARY` / `REPLICA` for multi-Region keys.
+    pub multi_region_type: Option<String>,
+    /// The primary's ARN (multi-Region).
+    pub primary_arn: Option<String>,
+    /// Replica ARNs (multi-Region).
+    pub replica_arns: Vec<String>,
+    /// `DeletionDate` when pending deletion.
+    pub deletion_date: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+impl Default for KeyMetadata {
+    fn default() -> Self {
+        Self {
+            state: "Enabled".into(),
+            spec: "SYMMETRIC_DEFAULT".into(),
+            usage: "ENCRYPT_DECRYPT".into(),
+            origin: "AWS_KMS".into(),
+            manager: "CUSTOMER".into(),
+            multi_region: false,
+            multi_region_type: None,
+            primary_arn: None,
+            replica_arns: Vec::new(),
+            deletion_date: None,
+            description: None,
+        }
+    }
+}
+
+/// Rotation status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// `KeyRotationEnabled`.
+    pub enabled: bool,
+    /// `RotationPeriodInDays`.
+    pub period_days: Option<u32>,
+}
+
+/// A KMS key.
+#[derive(Clone, Debug, Default)]
+pub struct Key {
+    /// Key ARN (may be a placeholder `arn:aws:kms:REGION:ACCT:key/<unknown:ADDRESS>` for a
+    /// Terraform key whose id is unknown at plan time).
+    pub arn: String,
+    /// Key id.
+    pub id: String,
+    /// Owning account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The key policy; `None` when not collected.
+    pub policy: Option<PolicySlot>,
+    /// Metadata; `None` when not collected.
+    pub metadata: Option<KeyMetadata>,
+    /// Rotation; `None` when not collected.
+    pub rotation: Option<Rotation>,
+    /// Grants; `None` when not collected.
+    pub grants: Option<Vec<Grant>>,
+    /// Tags; `None` when not collected.
+    pub tags: Option<Tags>,
+    /// `bypass_policy_lockout_safety_check` was set.
+    pub bypass_lockout_check: bool,
+    /// Terraform `deletion_window_in_days`.
+    pub deletion_window_days: Option<u32>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A grant on a key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// `GrantId`.
+    pub id: String,
+    /// `Name`.
+    pub name: Option<String>,
+    /// The key's ARN (`KeyId` in ListGrants).
+    pub key_arn: String,
+    /// `GranteePrincipal`.
+    pub grantee: String,
+    /// `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// `IssuingAccount`.
+    pub issuing_account: Option<String>,
+    /// Grant operations (`Decrypt`, …).
+    pub operations: Vec<String>,
+    /// `EncryptionContextEquals`.
+    pub ec_equals: Option<BTreeMap<String, String>>,
+    /// `EncryptionContextSubset`.
+    pub ec_subset: Option<BTreeMap<String, String>>,
+    /// `SourceArn` constraint.
+    pub source_arn: Option<String>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// An alias.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Alias {
+    /// `alias/name`.
+    pub name: String,
+    /// Alias ARN.
+    pub arn: String,
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Target key id, if any.
+    pub target_key_id: Option<String>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// S3 bucket encryption and replication.
+#[derive(Clone, Debug, Default)]
+pub struct Bucket {
+    /// Bucket name.
+    pub name: String,
+    /// Account.
+    pub account: String,
+    /// Default SSE-KMS key (id, ARN or alias), if any.
+    pub kms_key: Option<String>,
+    /// `sse_algorithm` / `SSEAlgorithm`.
+    pub sse_algorithm: Option<String>,
+    /// `BucketKeyEnabled`.
+    pub bucket_key_enabled: Option<bool>,
+    /// Replication destinations (bucket ARNs) with the replica KMS key, if given.
+    pub replication: Vec<(String, Option<String>)>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A DynamoDB table.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    /// Table ARN or name.
+    pub arn: String,
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// SSE key ARN, if any.
+    pub kms_key: Option<String>,
+    /// Replica Regions with their KMS key, if given.
+    pub replicas: Vec<(String, Option<String>)>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// An EBS snapshot.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Snapshot id.
+    pub id: String,
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Encrypted.
+    pub encrypted: bool,
+    /// KMS key ARN.
+    pub kms_key: Option<String>,
+    /// Accounts it is shared with (`createVolumePermission`), `all` for public.
+    pub shared_with: Vec<String>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// An input file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputFile {
+    /// Path as given.
+    pub path: String,
+    /// What it was recognised as.
+    pub kind: String,
+    /// SHA-256 of the bytes (hex).
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// An input that could not be read or recognised.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputError {
+    /// Path.
+    pub file: String,
+    /// Lowercase one-line message.
+    pub message: String,
+    /// Line (1-based) if the error has a position.
+    pub line: Option<u32>,
+    /// Column (1-based) if the error has a position.
+    pub column: Option<u32>,
+}
+
+/// Everything one run knows.
+#[derive(Debug, Default)]
+pub struct World {
+    /// All source texts.
+    pub sources: SourceMap,
+    /// The policy table.
+    pub policies: Vec<PolicyEntry>,
+    /// Accounts by id.
+    pub accounts: BTreeMap<String, Account>,
+    /// The organization, if known.
+    pub org: Option<Organization>,
+    /// SCPs and RCPs by id.
+    pub org_policies: BTreeMap<String, OrgPolicy>,
+    /// Users.
+    pub users: Vec<User>,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Managed policies by ARN.
+    pub managed_policies: BTreeMap<String, ManagedPolicy>,
+    /// Identity policies attached to nothing (loose files).
+    pub loose_identity: Vec<PolicyId>,
+    /// Keys.
+    pub keys: Vec<Key>,
+    /// Aliases.
+    pub aliases: Vec<Alias>,
+    /// S3 buckets.
+    pub buckets: Vec<Bucket>,
+    /// DynamoDB tables.
+    pub tables: Vec<Table>,
+    /// EBS snapshots.
+    pub snapshots: Vec<Snapshot>,
+    /// Inputs read.
+    pub files: Vec<InputFile>,
+    /// Inputs that could not be read or recognised.
+    pub errors: Vec<InputError>,
+    /// Problems found while reading policies (rules KP150–KP162).
+    pub diagnostics: Vec<PolicyDiagnostic>,
+    /// What was assumed about things the inputs do not say.
+    pub assumptions: Vec<String>,
+}
+
+impl World {
+    /// Adds a policy to the table.
+    pub fn add_policy(&mut self, entry: PolicyEntry) -> PolicyId {
+        self.policies.push(entry);
+        PolicyId(u32::try_from(self.policies.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// The policy with this id.
+    #[must_use]
+    pub fn policy(&self, id: PolicyId) -> Option<&PolicyEntry> {
+        self.policies.get(id.0 as usize)
+    }
+
+    /// The document of a known slot.
+    #[must_use]
+    pub fn slot(&self, slot: &PolicySlot) -> Option<&PolicyEntry> {
+        match slot {
+            PolicySlot::Known(id) => self.policy(*id),
+            PolicySlot::Unknown(_) => None,
+        }
+    }
+
+    /// Finds a key by ARN, key id, alias name, alias ARN, or Terraform address.
+    #[must_use]
+    pub fn find_key(&self, reference: &str) -> Option<&Key> {
+        self.find_key_index(reference).and_then(|i| self.keys.get(i))
+    }
+
+    /// Index of the key a reference names (see [`World::find_key`]).
+    #[must_use]
+    pub fn find_key_index(&self, reference: &str) -> Option<usize> {
+        let by = |f: &dyn Fn(&Key) -> bool| self.keys.iter().position(|k| f(k));
+        if let Some(i) = by(&|k| k.arn == reference || k.origin.tf_address.as_deref() == Some(reference)) {
+            return Some(i);
+        }
+        let alias = if reference.starts_with("alias/") {
+            self.aliases.iter().find(|a| a.name == reference)
+        } else if reference.starts_with("arn:") && reference.contains(":alias/") {
+            self.aliases.iter().find(|a| a.arn == reference)
+        } else {
+            None
+        };
+        if let Some(a) = alias {
+            let target = a.target_key_id.as_deref()?;
+            return by(&|k| {
+                (k.id == target || k.arn == target) && k.account == a.account && k.region == a.region
+            });
+        }
+        let matches: Vec<usize> =
+            self.keys.iter().enumerate().filter(|(_, k)| k.id == reference).map(|(i, _)| i).collect();
+        matches.first().copied()
+    }
+
+    /// Alias names of a key (for `kms:ResourceAliases`), sorted.
+    #[must_use]
+    pub fn aliases_of(&self, key: &Key) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .aliases
+            .iter()
+            .filter(|a| {
+                a.account == key.account
+                    && a.region == key.region
+                    && a.target_key_id.as_deref().is_some_and(|t| t == key.id || t == key.arn)
+            })
+            .map(|a| a.name.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Records an account as seen.
+    pub fn touch_account(&mut self, id: &str) -> &mut Account {
+        self.accounts.entry(id.to_string()).or_insert_with(|| Account { id: id.to_string(), ..Account::default() })
+    }
+
+    /// Number of principals (users + roles).
+    #[must_use]
+    pub fn principal_count(&self) -> usize {
+        self.users.len() + self.roles.len()
+    }
+}
