@@ -1,4 +1,5 @@
 //! keyproof: proves who can use an AWS KMS key.
+pub mod catalog;
 pub mod eval;
 pub mod policy;
 pub mod source;
