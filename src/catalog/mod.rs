@@ -113,9 +113,7 @@ impl ActionInfo {
     /// The action name without the service prefix, e.g. `"Decrypt"`.
     #[must_use]
     pub fn action_name(&self) -> &str {
-        self.name
-            .split_once(':')
-            .map_or(self.name.as_str(), |(_, rest)| rest)
+        self.name.split_once(':').map_or(self.name.as_str(), |(_, rest)| rest)
     }
 
     /// True for KMS actions, the only ones whose attributes are meaningful.
@@ -223,9 +221,7 @@ impl Catalog {
         if name.chars().any(char::is_whitespace) {
             return None;
         }
-        self.action_index
-            .get(&name.to_lowercase())
-            .and_then(|&i| self.actions.get(i))
+        self.action_index.get(&name.to_lowercase()).and_then(|&i| self.actions.get(i))
     }
 
     /// All KMS actions, in the stable order of `rules/catalog/kms.json` (alphabetical).
@@ -247,11 +243,9 @@ impl Catalog {
     pub fn matching_actions(&self, pattern: &str) -> Vec<&ActionInfo> {
         match self.target(pattern) {
             PatternTarget::All => self.actions.iter().collect(),
-            PatternTarget::Service(service, pattern) => self
-                .actions
-                .iter()
-                .filter(|a| a.service == service && glob_match(pattern, &a.name, true))
-                .collect(),
+            PatternTarget::Service(service, pattern) => {
+                self.actions.iter().filter(|a| a.service == service && glob_match(pattern, &a.name, true)).collect()
+            }
             PatternTarget::KnownNoMatch | PatternTarget::Unknown => Vec::new(),
         }
     }
@@ -268,11 +262,9 @@ impl Catalog {
     pub fn pattern_matches_known_action(&self, pattern: &str) -> Option<bool> {
         match self.target(pattern) {
             PatternTarget::All => Some(!self.actions.is_empty()),
-            PatternTarget::Service(service, pattern) => Some(
-                self.actions
-                    .iter()
-                    .any(|a| a.service == service && glob_match(pattern, &a.name, true)),
-            ),
+            PatternTarget::Service(service, pattern) => {
+                Some(self.actions.iter().any(|a| a.service == service && glob_match(pattern, &a.name, true)))
+            }
             PatternTarget::KnownNoMatch => Some(false),
             PatternTarget::Unknown => None,
         }
@@ -283,20 +275,13 @@ impl Catalog {
     /// `"aws:PrincipalTag/team"` → `aws:PrincipalTag/`.
     #[must_use]
     pub fn condition_key(&self, name: &str) -> Option<&ConditionKeyInfo> {
-        if let Some(info) = self
-            .key_index
-            .get(&name.to_lowercase())
-            .and_then(|&i| self.keys.get(i))
-        {
+        if let Some(info) = self.key_index.get(&name.to_lowercase()).and_then(|&i| self.keys.get(i)) {
             return Some(info);
         }
         self.prefix_keys
             .iter()
             .filter_map(|&i| self.keys.get(i))
-            .filter(|k| {
-                name.get(..k.name.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(&k.name))
-            })
+            .filter(|k| name.get(..k.name.len()).is_some_and(|head| head.eq_ignore_ascii_case(&k.name)))
             .max_by_key(|k| k.name.len())
     }
 
@@ -346,11 +331,7 @@ impl Catalog {
         let Some((service, _)) = pattern.split_once(':') else {
             return PatternTarget::Unknown;
         };
-        let Some(&known) = self
-            .services
-            .iter()
-            .find(|s| s.eq_ignore_ascii_case(service.trim()))
-        else {
+        let Some(&known) = self.services.iter().find(|s| s.eq_ignore_ascii_case(service.trim())) else {
             return PatternTarget::Unknown;
         };
         if pattern.chars().any(char::is_whitespace) {
@@ -420,10 +401,7 @@ struct RawServiceFile {
     actions: Vec<String>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    file: &'static str,
-    text: &str,
-) -> Result<T, CatalogError> {
+fn parse<T: serde::de::DeserializeOwned>(file: &'static str, text: &str) -> Result<T, CatalogError> {
     serde_json::from_str(text).map_err(|source| CatalogError::Parse { file, source })
 }
 
@@ -469,22 +447,13 @@ fn load_keys(cat: &mut Catalog, file: RawKeysFile) -> Result<(), CatalogError> {
         let name = raw.name;
         let is_aws = name.starts_with("aws:");
         if !is_aws && !name.starts_with("kms:") {
-            return Err(invalid(
-                KEYS_FILE,
-                format!("`{name}` is neither kms: nor aws:"),
-            ));
+            return Err(invalid(KEYS_FILE, format!("`{name}` is neither kms: nor aws:")));
         }
         if is_aws != (raw.scope == KeyScope::Global) {
-            return Err(invalid(
-                KEYS_FILE,
-                format!("`{name}`: scope global is for aws: keys only"),
-            ));
+            return Err(invalid(KEYS_FILE, format!("`{name}`: scope global is for aws: keys only")));
         }
         if raw.prefix != (name.ends_with(':') || name.ends_with('/')) {
-            return Err(invalid(
-                KEYS_FILE,
-                format!("`{name}`: prefix keys, and only they, end with `:` or `/`"),
-            ));
+            return Err(invalid(KEYS_FILE, format!("`{name}`: prefix keys, and only they, end with `:` or `/`")));
         }
         let lower = name.to_lowercase();
         if cat.key_index.contains_key(&lower) {
@@ -509,11 +478,7 @@ fn load_keys(cat: &mut Catalog, file: RawKeysFile) -> Result<(), CatalogError> {
     Ok(())
 }
 
-fn push_action(
-    cat: &mut Catalog,
-    file: &'static str,
-    info: ActionInfo,
-) -> Result<(), CatalogError> {
+fn push_action(cat: &mut Catalog, file: &'static str, info: ActionInfo) -> Result<(), CatalogError> {
     let lower = info.name.to_lowercase();
     if cat.action_index.contains_key(&lower) {
         return Err(invalid(file, format!("duplicate action `{}`", info.name)));
@@ -530,16 +495,10 @@ fn load_kms(cat: &mut Catalog, file: RawKmsFile) -> Result<(), CatalogError> {
         check_action_name(KMS_FILE, &raw.name)?;
         for key in &raw.condition_keys {
             // Exact canonical names: the data must spell keys the way condition-keys.json does.
-            let known = cat
-                .key_index
-                .get(&key.to_lowercase())
-                .and_then(|&i| cat.keys.get(i))
-                .is_some_and(|k| k.name == *key);
+            let known =
+                cat.key_index.get(&key.to_lowercase()).and_then(|&i| cat.keys.get(i)).is_some_and(|k| k.name == *key);
             if !known {
-                return Err(invalid(
-                    KMS_FILE,
-                    format!("{}: unknown or mis-spelled condition key `{key}`", raw.name),
-                ));
+                return Err(invalid(KMS_FILE, format!("{}: unknown or mis-spelled condition key `{key}`", raw.name)));
             }
         }
         push_action(
@@ -570,10 +529,7 @@ fn load_service(
 ) -> Result<(), CatalogError> {
     check_source(file_name, &file.source)?;
     if file.service != service {
-        return Err(invalid(
-            file_name,
-            format!("`service` is `{}`, expected `{service}`", file.service),
-        ));
+        return Err(invalid(file_name, format!("`service` is `{}`, expected `{service}`", file.service)));
     }
     cat.services.push(service);
     for name in file.actions {
@@ -600,15 +556,9 @@ fn load_service(
 /// Every action-scoped `kms:` key must be listed by at least one action.
 fn check_key_usage(cat: &Catalog) -> Result<(), CatalogError> {
     for key in cat.keys.iter().filter(|k| k.scope == KeyScope::Actions) {
-        let used = cat
-            .kms_actions()
-            .iter()
-            .any(|a| a.condition_keys.contains(&key.name));
+        let used = cat.kms_actions().iter().any(|a| a.condition_keys.contains(&key.name));
         if !used {
-            return Err(invalid(
-                KEYS_FILE,
-                format!("`{}` has scope actions but no action lists it", key.name),
-            ));
+            return Err(invalid(KEYS_FILE, format!("`{}` has scope actions but no action lists it", key.name)));
         }
     }
     Ok(())
@@ -683,9 +633,7 @@ mod tests {
     }
 
     fn kms(name: &str) -> &'static ActionInfo {
-        cat()
-            .action(&format!("kms:{name}"))
-            .unwrap_or_else(|| panic!("kms:{name} missing"))
+        cat().action(&format!("kms:{name}")).unwrap_or_else(|| panic!("kms:{name} missing"))
     }
 
     /// Short names of the key-resource actions a pattern matches, sorted.
@@ -714,11 +662,7 @@ mod tests {
 
     #[test]
     fn every_spec_row_is_present_in_order() {
-        let got: Vec<&str> = cat()
-            .kms_actions()
-            .iter()
-            .map(ActionInfo::action_name)
-            .collect();
+        let got: Vec<&str> = cat().kms_actions().iter().map(ActionInfo::action_name).collect();
         assert_eq!(got, SPEC_ACTIONS);
         for name in SPEC_ACTIONS {
             let a = kms(name);
@@ -753,10 +697,7 @@ mod tests {
         assert!(kms("SynchronizeMultiRegionKey").internal);
         assert_eq!(cat().kms_actions().iter().filter(|a| a.internal).count(), 1);
         assert_eq!(kms("ListRetirableGrants").category, ActionCategory::Grant);
-        assert_eq!(
-            kms("DescribeCustomKeyStores").category,
-            ActionCategory::CustomKeyStore
-        );
+        assert_eq!(kms("DescribeCustomKeyStores").category, ActionCategory::CustomKeyStore);
         assert_eq!(kms("GetKeyLastUsage").category, ActionCategory::Read);
         assert!(kms("GetKeyLastUsage").alias_key_id);
         assert!(!kms("GetKeyRotationStatus").alias_key_id);
@@ -766,12 +707,7 @@ mod tests {
 
     #[test]
     fn grant_operations_are_those_of_6_2() {
-        let got = sorted(
-            cat()
-                .grant_operations()
-                .map(ActionInfo::action_name)
-                .collect(),
-        );
+        let got = sorted(cat().grant_operations().map(ActionInfo::action_name).collect());
         let want = sorted(vec![
             "Decrypt",
             "Encrypt",
@@ -798,19 +734,13 @@ mod tests {
     fn delete_star_does_not_include_schedule_key_deletion() {
         let all = cat().matching_actions("kms:Delete*");
         assert!(all.iter().all(|a| a.name != "kms:ScheduleKeyDeletion"));
-        assert_eq!(
-            key_ops("kms:Delete*"),
-            ["DeleteAlias", "DeleteImportedKeyMaterial"]
-        );
+        assert_eq!(key_ops("kms:Delete*"), ["DeleteAlias", "DeleteImportedKeyMaterial"]);
     }
 
     #[test]
     fn question_mark_matches_both_reencrypt_actions() {
-        let got: Vec<&str> = cat()
-            .matching_actions("kms:Re?ncrypt*")
-            .into_iter()
-            .map(ActionInfo::action_name)
-            .collect();
+        let got: Vec<&str> =
+            cat().matching_actions("kms:Re?ncrypt*").into_iter().map(ActionInfo::action_name).collect();
         assert_eq!(got, ["ReEncryptFrom", "ReEncryptTo"]);
         assert_eq!(key_ops("kms:ReEncrypt*"), ["ReEncryptFrom", "ReEncryptTo"]);
     }
@@ -819,23 +749,12 @@ mod tests {
     fn console_wildcard_expansions() {
         assert_eq!(key_ops("kms:Describe*"), ["DescribeKey"]);
         assert_eq!(
-            sorted(
-                cat()
-                    .matching_actions("kms:Describe*")
-                    .into_iter()
-                    .map(ActionInfo::action_name)
-                    .collect()
-            ),
+            sorted(cat().matching_actions("kms:Describe*").into_iter().map(ActionInfo::action_name).collect()),
             ["DescribeCustomKeyStores", "DescribeKey"]
         );
         assert_eq!(
             key_ops("kms:List*"),
-            sorted(vec![
-                "ListGrants",
-                "ListKeyPolicies",
-                "ListResourceTags",
-                "ListKeyRotations"
-            ])
+            sorted(vec!["ListGrants", "ListKeyPolicies", "ListResourceTags", "ListKeyRotations"])
         );
         assert_eq!(
             key_ops("kms:Get*"),
@@ -848,13 +767,7 @@ mod tests {
             ])
         );
         assert_eq!(
-            sorted(
-                cat()
-                    .matching_actions("kms:GenerateDataKey*")
-                    .into_iter()
-                    .map(ActionInfo::action_name)
-                    .collect()
-            ),
+            sorted(cat().matching_actions("kms:GenerateDataKey*").into_iter().map(ActionInfo::action_name).collect()),
             sorted(vec![
                 "GenerateDataKey",
                 "GenerateDataKeyWithoutPlaintext",
@@ -864,15 +777,9 @@ mod tests {
         );
         assert_eq!(key_ops("kms:Create*"), ["CreateAlias", "CreateGrant"]);
         assert_eq!(key_ops("kms:Enable*"), ["EnableKey", "EnableKeyRotation"]);
-        assert_eq!(
-            key_ops("kms:Disable*"),
-            ["DisableKey", "DisableKeyRotation"]
-        );
+        assert_eq!(key_ops("kms:Disable*"), ["DisableKey", "DisableKeyRotation"]);
         assert_eq!(key_ops("kms:Put*"), ["PutKeyPolicy"]);
-        assert_eq!(
-            key_ops("kms:Update*"),
-            ["UpdateAlias", "UpdateKeyDescription", "UpdatePrimaryRegion"]
-        );
+        assert_eq!(key_ops("kms:Update*"), ["UpdateAlias", "UpdateKeyDescription", "UpdatePrimaryRegion"]);
         assert_eq!(key_ops("kms:Revoke*"), ["RevokeGrant"]);
         assert_eq!(key_ops("KMS:revoke*"), ["RevokeGrant"]);
     }
@@ -882,10 +789,7 @@ mod tests {
         let c = cat();
         assert_eq!(c.matching_actions("*").len(), c.actions().len());
         assert_eq!(c.matching_actions("kms:*").len(), SPEC_ACTIONS.len());
-        assert!(c
-            .matching_actions("iam:*")
-            .iter()
-            .all(|a| a.service == "iam"));
+        assert!(c.matching_actions("iam:*").iter().all(|a| a.service == "iam"));
         assert!(c.matching_actions("kms:Encrypt ").is_empty());
         assert!(c.matching_actions("km*:Decrypt").is_empty());
         assert_eq!(c.pattern_matches_known_action("*"), Some(true));
@@ -911,10 +815,7 @@ mod tests {
         assert!(c.action("sts:assumerolewithwebidentity").is_some());
         assert!(c.action("sts:AssumeRoot").is_some());
         assert_eq!(c.pattern_matches_known_action("iam:Pass*"), Some(true));
-        assert_eq!(
-            c.pattern_matches_known_action("sts:AssumeRole*"),
-            Some(true)
-        );
+        assert_eq!(c.pattern_matches_known_action("sts:AssumeRole*"), Some(true));
         assert_eq!(c.pattern_matches_known_action("iam:PassRoles"), Some(false));
     }
 
@@ -939,28 +840,17 @@ mod tests {
         assert_eq!(ec.name, "kms:EncryptionContext:");
         assert!(ec.prefix && !ec.multi);
         assert_eq!(
-            c.condition_key("KMS:encryptioncontext:foo")
-                .map(|k| k.name.as_str()),
+            c.condition_key("KMS:encryptioncontext:foo").map(|k| k.name.as_str()),
             Some("kms:EncryptionContext:")
         );
         assert_eq!(
-            c.condition_key("kms:encryptioncontextkeys")
-                .map(|k| k.name.as_str()),
+            c.condition_key("kms:encryptioncontextkeys").map(|k| k.name.as_str()),
             Some("kms:EncryptionContextKeys")
         );
+        assert_eq!(c.condition_key("aws:PrincipalTag/team").map(|k| k.name.as_str()), Some("aws:PrincipalTag/"));
+        assert_eq!(c.condition_key("aws:requesttag/Env").map(|k| k.name.as_str()), Some("aws:RequestTag/"));
         assert_eq!(
-            c.condition_key("aws:PrincipalTag/team")
-                .map(|k| k.name.as_str()),
-            Some("aws:PrincipalTag/")
-        );
-        assert_eq!(
-            c.condition_key("aws:requesttag/Env")
-                .map(|k| k.name.as_str()),
-            Some("aws:RequestTag/")
-        );
-        assert_eq!(
-            c.condition_key("kms:RecipientAttestation:PCR0")
-                .map(|k| k.name.as_str()),
+            c.condition_key("kms:RecipientAttestation:PCR0").map(|k| k.name.as_str()),
             Some("kms:RecipientAttestation:")
         );
         assert!(c.condition_key("kms:EncryptionContextFoo").is_none());
@@ -1035,21 +925,9 @@ mod tests {
         let c = cat();
         for a in c.kms_actions() {
             if a.resource != ResourceKind::None {
-                assert!(
-                    c.key_applies_to_action("kms:CallerAccount", &a.name),
-                    "{}",
-                    a.name
-                );
-                assert!(
-                    c.key_applies_to_action("kms:ViaService", &a.name),
-                    "{}",
-                    a.name
-                );
-                assert!(
-                    c.key_applies_to_action("kms:KeySpec", &a.name),
-                    "{}",
-                    a.name
-                );
+                assert!(c.key_applies_to_action("kms:CallerAccount", &a.name), "{}", a.name);
+                assert!(c.key_applies_to_action("kms:ViaService", &a.name), "{}", a.name);
+                assert!(c.key_applies_to_action("kms:KeySpec", &a.name), "{}", a.name);
             }
         }
         assert!(c.key_applies_to_action("kms:CallerAccount", "kms:CreateCustomKeyStore"));
@@ -1060,13 +938,7 @@ mod tests {
     #[test]
     fn resource_keys_apply_to_create_key() {
         let c = cat();
-        for key in [
-            "kms:KeySpec",
-            "kms:KeyUsage",
-            "kms:KeyOrigin",
-            "kms:MultiRegion",
-            "kms:MultiRegionKeyType",
-        ] {
+        for key in ["kms:KeySpec", "kms:KeyUsage", "kms:KeyOrigin", "kms:MultiRegion", "kms:MultiRegionKeyType"] {
             assert!(c.key_applies_to_action(key, "kms:CreateKey"), "{key}");
             assert!(!c.key_applies_to_action(key, "kms:ListAliases"), "{key}");
         }

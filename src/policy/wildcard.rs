@@ -58,8 +58,7 @@ fn glob_generic<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T) -> bool 
             },
         }
     }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == star))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == star))
 }
 
 #[cfg(test)]

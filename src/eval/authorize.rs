@@ -1,0 +1,829 @@
+//! The KMS decision procedure (semantics.md §2.4, §2.6–§2.9, §6).
+//!
+//! One function, [`authorize`], decides a request against the world: explicit denies from
+//! every source win; SCPs and RCPs need an allow at every level; then an allow must come from
+//! the key policy naming the caller, from account delegation plus the caller's IAM, or from a
+//! grant. Cross-account requests always need the caller-side IAM allow.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use super::condition::{all_hold, resource_matches};
+use super::context::{Context, CtxValue};
+use super::principal::{match_grantee, match_principals, Caller, PrincipalMatch};
+use crate::catalog::catalog;
+use crate::policy::model::{DocKind, Effect, PolicyId, Statement};
+use crate::policy::parse::parse_policy_text;
+use crate::policy::wildcard::glob_match;
+use crate::source::SourceId;
+use crate::world::{Key, PolicySlot, World};
+
+/// The outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Decision {
+    /// Allowed.
+    Allow,
+    /// Denied by an applicable `Deny` statement.
+    ExplicitDeny,
+    /// Nothing allowed it (or an SCP/RCP level had no allow).
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// `Allow`, `ExplicitDeny`, `ImplicitDeny`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "Allow",
+            Decision::ExplicitDeny => "ExplicitDeny",
+            Decision::ImplicitDeny => "ImplicitDeny",
+        }
+    }
+}
+
+/// Which kind of document a reason comes from (`cli.md` `reasons[].source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReasonSource {
+    /// The key policy.
+    KeyPolicy,
+    /// An identity policy of the caller.
+    IdentityPolicy,
+    /// The caller's permissions boundary.
+    PermissionsBoundary,
+    /// A session policy.
+    SessionPolicy,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+    /// A grant.
+    Grant,
+}
+
+impl ReasonSource {
+    /// The JSON spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonSource::KeyPolicy => "key-policy",
+            ReasonSource::IdentityPolicy => "identity-policy",
+            ReasonSource::PermissionsBoundary => "permissions-boundary",
+            ReasonSource::SessionPolicy => "session-policy",
+            ReasonSource::Scp => "scp",
+            ReasonSource::Rcp => "rcp",
+            ReasonSource::Grant => "grant",
+        }
+    }
+}
+
+/// A statement or grant that decided the outcome.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reason {
+    /// Kind of document.
+    pub source: ReasonSource,
+    /// The policy, for statements.
+    pub policy: Option<PolicyId>,
+    /// Statement index, for statements.
+    pub index: Option<usize>,
+    /// Grant id, for grants.
+    pub grant: Option<String>,
+    /// Effect.
+    pub effect: Effect,
+}
+
+/// A request to decide.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Who calls.
+    pub caller: Caller,
+    /// The action, e.g. `kms:Decrypt` (any case; canonicalised from the catalogue).
+    pub action: String,
+    /// Index of the key in `world.keys`.
+    pub key: usize,
+    /// Explicit context (encryption context and condition keys); world-implied keys are added.
+    pub context: Context,
+    /// The alias the key was named by, if any (`kms:RequestAlias`).
+    pub via_alias: Option<String>,
+    /// Grant tokens sent with the request.
+    pub grant_tokens: Vec<String>,
+    /// For `RetireGrant`/`RevokeGrant`: the grant concerned.
+    pub grant_id: Option<String>,
+}
+
+/// The answer.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The decision.
+    pub decision: Decision,
+    /// The statements and grants that decided it.
+    pub reasons: Vec<Reason>,
+    /// Human summary (lowercase one-liners joined by `; `).
+    pub explanation: String,
+    /// Things worth knowing (eventual consistency, unknown policies, assumptions).
+    pub notes: Vec<String>,
+    /// The full context the decision used (explicit + world-implied).
+    pub context: Context,
+}
+
+/// Options for the `[UNSURE]` points of semantics.md §12 that are configurable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// U2: a cross-account grantee also needs an IAM allow in its own account.
+    pub cross_account_grant_needs_iam: bool,
+}
+
+
+/// Operations whose request carries an encryption context (grant constraints apply).
+const EC_OPERATIONS: &[&str] = &[
+    "Encrypt",
+    "Decrypt",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+];
+
+struct Eval<'w> {
+    world: &'w World,
+    key: &'w Key,
+    action: &'w str,
+    caller: &'w Caller,
+    ctx: Context,
+    notes: Vec<String>,
+}
+
+/// A policy the caller or key is subject to, with its role.
+struct Doc<'w> {
+    id: PolicyId,
+    source: ReasonSource,
+    statements: &'w [Statement],
+    variables: bool,
+}
+
+impl<'w> Eval<'w> {
+    fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: &str) -> Option<Doc<'w>> {
+        match slot {
+            PolicySlot::Known(id) => self.world.policy(*id).map(|e| Doc {
+                id: *id,
+                source,
+                statements: &e.policy.statements,
+                variables: e.policy.variables_enabled(),
+            }),
+            PolicySlot::Unknown(why) => {
+                self.notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
+                None
+            }
+        }
+    }
+
+    fn managed(&mut self, arn: &str, source: ReasonSource) -> Option<Doc<'w>> {
+        match self.world.managed_policies.get(arn) {
+            Some(m) => self.doc(&m.policy.clone(), source, &format!("managed policy `{arn}`")),
+            None => {
+                self.notes.push(format!("managed policy `{arn}` is not in the inputs; treated as granting nothing"));
+                None
+            }
+        }
+    }
+
+    /// Does the statement apply? Returns the principal grade (`Direct` for principal-less documents).
+    fn applies(&self, st: &Statement, variables: bool, resource_policy: bool) -> PrincipalMatch {
+        if st.broken {
+            return PrincipalMatch::None;
+        }
+        let grade = if resource_policy {
+            match &st.principal {
+                Some(p) => match_principals(p, self.caller, self.world),
+                None => PrincipalMatch::None,
+            }
+        } else {
+            PrincipalMatch::Direct
+        };
+        if grade == PrincipalMatch::None {
+            return grade;
+        }
+        let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, self.action));
+        if action_hit == st.action.negated {
+            return PrincipalMatch::None;
+        }
+        let Some(res) = &st.resource else { return PrincipalMatch::None };
+        let res_hit = res.items.iter().any(|r| resource_matches(&r.value, &self.key.arn, &self.ctx, variables));
+        if res_hit == res.negated {
+            return PrincipalMatch::None;
+        }
+        if !all_hold(&st.conditions, &self.ctx, variables) {
+            return PrincipalMatch::None;
+        }
+        grade
+    }
+
+    /// Statements of a document that apply with the given effect, with their grades.
+    fn matching(&self, doc: &Doc<'_>, effect: Effect, resource_policy: bool) -> Vec<(usize, PrincipalMatch)> {
+        doc.statements
+            .iter()
+            .filter(|st| st.effect == effect)
+            .map(|st| (st.index, self.applies(st, doc.variables, resource_policy)))
+            .filter(|(_, g)| *g != PrincipalMatch::None)
+            .collect()
+    }
+}
+
+/// Matches an action pattern (`kms:Re?ncrypt*`) against an action, case-insensitively; a
+/// pattern with white space matches nothing (semantics.md §1.4).
+#[must_use]
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    if pattern.bytes().any(|b| b.is_ascii_whitespace()) {
+        return false;
+    }
+    if pattern == "*" {
+        return true;
+    }
+    match (pattern.split_once(':'), action.split_once(':')) {
+        (Some((ps, pa)), Some((s, a))) => ps.eq_ignore_ascii_case(s) && glob_match(pa, a, true),
+        _ => false,
+    }
+}
+
+fn reason(doc: &Doc<'_>, index: usize, effect: Effect) -> Reason {
+    Reason { source: doc.source, policy: Some(doc.id), index: Some(index), grant: None, effect }
+}
+
+/// Fills in the context keys the world implies (semantics.md §2.1, §4.2, §4.3). Explicit
+/// values are never overwritten.
+pub fn implied_context(
+    world: &World,
+    key: &Key,
+    caller: &Caller,
+    action: &str,
+    via_alias: Option<&str>,
+    ctx: &mut Context,
+) {
+    let single = |v: &str| CtxValue::Single(v.to_string());
+    match caller {
+        Caller::Service(name) => {
+            ctx.set_default("aws:PrincipalIsAWSService", single("true"));
+            ctx.set_default("aws:PrincipalServiceName", single(name));
+        }
+        _ => {
+            ctx.set_default("aws:PrincipalIsAWSService", single("false"));
+            ctx.set_default("aws:PrincipalArn", single(&caller.principal_arn()));
+            ctx.set_default("aws:PrincipalType", single(caller.principal_type()));
+            if let Some(acct) = caller.account() {
+                ctx.set_default("aws:PrincipalAccount", single(acct));
+                ctx.set_default("kms:CallerAccount", single(acct));
+                if let Some(org) = &world.org {
+                    if org.accounts.iter().any(|a| a == acct) || org.management_account.as_deref() == Some(acct) {
+                        ctx.set_default("aws:PrincipalOrgID", single(&org.id));
+                        ctx.set_default("aws:PrincipalOrgPaths", CtxValue::Multi(vec![org.org_path(acct)]));
+                    }
+                }
+            }
+            let tags = match caller {
+                Caller::User { account, name, .. } => {
+                    world.users.iter().find(|u| &u.account == account && &u.name == name).map(|u| {
+                        ctx.set_default("aws:username", single(name));
+                        if let Some(id) = &u.id {
+                            ctx.set_default("aws:userid", single(id));
+                        }
+                        &u.tags
+                    })
+                }
+                Caller::AssumedRole { account, role, session, .. } => {
+                    world.roles.iter().find(|r| &r.account == account && r.name.eq_ignore_ascii_case(role)).map(|r| {
+                        if let Some(id) = &r.id {
+                            ctx.set_default("aws:userid", single(&format!("{id}:{session}")));
+                        }
+                        &r.tags
+                    })
+                }
+                Caller::Root { account } => {
+                    ctx.set_default("aws:userid", single(account));
+                    None
+                }
+                _ => None,
+            };
+            for (k, v) in tags.into_iter().flatten() {
+                ctx.set_default(&format!("aws:PrincipalTag/{k}"), single(v));
+            }
+        }
+    }
+    if ctx.contains("kms:ViaService") {
+        ctx.set_default("aws:ViaAWSService", single("true"));
+    } else if !matches!(caller, Caller::Service(_)) {
+        ctx.set_default("aws:ViaAWSService", single("false"));
+    }
+    ctx.set_default("aws:SecureTransport", single("true"));
+    ctx.set_default("aws:RequestedRegion", single(&key.region));
+    ctx.set_default("aws:ResourceAccount", single(&key.account));
+    if let Some(org) = &world.org {
+        if org.accounts.iter().any(|a| a == &key.account) || org.management_account.as_deref() == Some(&key.account) {
+            ctx.set_default("aws:ResourceOrgID", single(&org.id));
+        }
+    }
+    for (k, v) in key.tags.iter().flatten() {
+        ctx.set_default(&format!("aws:ResourceTag/{k}"), single(v));
+    }
+    let md = key.metadata.clone().unwrap_or_default();
+    ctx.set_default("kms:KeySpec", single(&md.spec));
+    ctx.set_default("kms:CustomerMasterKeySpec", single(&md.spec));
+    ctx.set_default("kms:KeyUsage", single(&md.usage));
+    ctx.set_default("kms:CustomerMasterKeyUsage", single(&md.usage));
+    ctx.set_default("kms:KeyOrigin", single(&md.origin));
+    ctx.set_default("kms:MultiRegion", single(if md.multi_region { "true" } else { "false" }));
+    if let Some(t) = &md.multi_region_type {
+        ctx.set_default("kms:MultiRegionKeyType", single(t));
+    }
+    let aliases = world.aliases_of(key);
+    if !aliases.is_empty() {
+        ctx.set_default("kms:ResourceAliases", CtxValue::Multi(aliases));
+    }
+    if let Some(a) = via_alias {
+        let name = a.rsplit_once(":alias/").map_or(a.to_string(), |(_, n)| format!("alias/{n}"));
+        ctx.set_default("kms:RequestAlias", single(&name));
+    }
+    let short = action.strip_prefix("kms:").unwrap_or(action);
+    if EC_OPERATIONS.contains(&short) && md.spec == "SYMMETRIC_DEFAULT" {
+        ctx.set_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
+    }
+    if matches!(short, "ReEncryptFrom" | "ReEncryptTo") {
+        ctx.set_default("kms:ReEncryptOnSameKey", single("false"));
+    }
+}
+
+/// Canonical action name from the catalogue (`KMS:decrypt` → `kms:Decrypt`).
+#[must_use]
+pub fn canonical_action(action: &str) -> String {
+    catalog().action(action).map_or_else(|| action.to_string(), |a| a.name.clone())
+}
+
+/// Decides a request with default options.
+#[must_use]
+pub fn authorize(world: &World, req: &Request) -> Response {
+    authorize_with(world, req, Options::default())
+}
+
+/// Decides a request.
+#[must_use]
+pub fn authorize_with(world: &World, req: &Request, opts: Options) -> Response {
+    let action = canonical_action(&req.action);
+    let Some(key) = world.keys.get(req.key) else {
+        return Response {
+            decision: Decision::ImplicitDeny,
+            reasons: Vec::new(),
+            explanation: "the key is not in the world".into(),
+            notes: Vec::new(),
+            context: req.context.clone(),
+        };
+    };
+    let mut ctx = req.context.clone();
+    implied_context(world, key, &req.caller, &action, req.via_alias.as_deref(), &mut ctx);
+    let mut ev = Eval { world, key, action: &action, caller: &req.caller, ctx, notes: Vec::new() };
+    let (decision, reasons, explanation) = decide(&mut ev, req, opts);
+    let mut notes = ev.notes;
+    notes.sort();
+    notes.dedup();
+    Response { decision, reasons, explanation, notes, context: ev.ctx }
+}
+
+type Outcome = (Decision, Vec<Reason>, String);
+
+fn deny(reasons: Vec<Reason>, why: impl Into<String>) -> Outcome {
+    (Decision::ExplicitDeny, reasons, why.into())
+}
+
+fn implicit(why: impl Into<String>) -> Outcome {
+    (Decision::ImplicitDeny, Vec::new(), why.into())
+}
+
+fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options) -> Outcome {
+    let key = ev.key;
+    let action = ev.action.to_string();
+    let short = action.strip_prefix("kms:").unwrap_or(&action).to_string();
+    let info = catalog().action(&action);
+    let caller_acct = req.caller.account().map(str::to_string);
+    let is_service = matches!(req.caller, Caller::Service(_));
+    let same = caller_acct.as_deref() == Some(key.account.as_str());
+
+    // 0. operations that are not cross-account (semantics.md §4.1, §2.6 row 13)
+    if !same && !is_service && info.is_some_and(|i| !i.cross_account) {
+        return implicit(format!(
+            "`{action}` is not a cross-account operation: callers outside `{}` are always denied",
+            key.account
+        ));
+    }
+    if info.is_none() || !action.to_ascii_lowercase().starts_with("kms:") {
+        ev.notes.push(format!("`{action}` is not a known KMS action"));
+    }
+    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
+
+    // Collect the documents.
+    let key_policy = match &key.policy {
+        Some(slot) => ev.doc(&slot.clone(), ReasonSource::KeyPolicy, "the key policy"),
+        None => {
+            ev.notes.push(format!("the key policy of `{}` was not collected", key.arn));
+            None
+        }
+    };
+    let (identity, boundary, identity_known) = identity_docs(ev);
+    let scp_levels =
+        if is_service { None } else { caller_acct.as_deref().and_then(|a| org_levels(ev, a, DocKind::Scp)) };
+    let rcp_levels =
+        if aws_managed || short == "RetireGrant" { None } else { org_levels(ev, &key.account, DocKind::Rcp) };
+
+    // 1. explicit denies, from every source
+    let mut denies = Vec::new();
+    let kp_in_play = short != "RetireGrant";
+    if let (Some(kp), true) = (&key_policy, kp_in_play) {
+        for (i, _) in ev.matching(kp, Effect::Deny, true) {
+            denies.push(reason(kp, i, Effect::Deny));
+        }
+    }
+    for d in identity.iter().chain(boundary.iter()) {
+        for (i, _) in ev.matching(d, Effect::Deny, false) {
+            denies.push(reason(d, i, Effect::Deny));
+        }
+    }
+    for (levels, rp) in [(&scp_levels, false), (&rcp_levels, true)] {
+        for level in levels.iter().flatten() {
+            for d in &level.1 {
+                for (i, _) in ev.matching(d, Effect::Deny, rp) {
+                    denies.push(reason(d, i, Effect::Deny));
+                }
+            }
+        }
+    }
+    if !denies.is_empty() {
+        denies.sort();
+        denies.dedup();
+        let srcs: Vec<&str> = denies.iter().map(|r| r.source.as_str()).collect();
+        return deny(denies.clone(), format!("explicitly denied by a `Deny` statement in the {}", dedup_join(&srcs)));
+    }
+
+    // 2. organization guardrails: every level needs an allow
+    for (levels, rp, what) in
+        [(&scp_levels, false, "service control policy"), (&rcp_levels, true, "resource control policy")]
+    {
+        for (target, docs) in levels.iter().flatten() {
+            if !docs.iter().any(|d| !ev.matching(d, Effect::Allow, rp).is_empty()) {
+                return implicit(format!("no {what} attached to `{target}` allows `{action}`"));
+            }
+        }
+    }
+
+    // 3. allow paths
+    if short == "RetireGrant" {
+        return retire_grant(ev, req, &identity, same);
+    }
+    let mut kp_direct: Vec<(usize, PrincipalMatch)> = Vec::new();
+    let mut kp_account: Vec<usize> = Vec::new();
+    if let Some(kp) = &key_policy {
+        for (i, g) in ev.matching(kp, Effect::Allow, true) {
+            if g == PrincipalMatch::Account {
+                kp_account.push(i);
+            } else {
+                kp_direct.push((i, g));
+            }
+        }
+    }
+    let id_allows: Vec<Reason> = identity
+        .iter()
+        .flat_map(|d| {
+            ev.matching(d, Effect::Allow, false)
+                .into_iter()
+                .map(|(i, _)| reason(d, i, Effect::Allow))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let boundary_allows: Option<Vec<Reason>> = boundary
+        .as_ref()
+        .map(|b| ev.matching(b, Effect::Allow, false).into_iter().map(|(i, _)| reason(b, i, Effect::Allow)).collect());
+    let boundary_ok = boundary_allows.as_ref().is_none_or(|v| !v.is_empty());
+    let is_root = matches!(req.caller, Caller::Root { .. });
+    // The root user has every IAM permission of its own account implicitly.
+    let id_ok = is_root || (!id_allows.is_empty() && boundary_ok);
+    let mut id_reasons = id_allows.clone();
+    if let Some(b) = &boundary_allows {
+        id_reasons.extend(b.iter().cloned());
+    }
+    let kp_reason = |i: usize| key_policy.as_ref().map(|kp| reason(kp, i, Effect::Allow));
+
+    let unlimited: Vec<usize> =
+        kp_direct.iter().filter(|(_, g)| *g == PrincipalMatch::Direct).map(|(i, _)| *i).collect();
+    let limited: Vec<usize> =
+        kp_direct.iter().filter(|(_, g)| *g == PrincipalMatch::DirectLimited).map(|(i, _)| *i).collect();
+
+    if same || is_service {
+        if let Some(&i) = unlimited.first() {
+            return (
+                Decision::Allow,
+                kp_reason(i).into_iter().collect(),
+                "the key policy allows the caller directly".into(),
+            );
+        }
+        if let Some(&i) = limited.first() {
+            if boundary_ok {
+                let mut r: Vec<Reason> = kp_reason(i).into_iter().collect();
+                r.extend(boundary_allows.clone().unwrap_or_default());
+                return (Decision::Allow, r, "the key policy allows the caller's role".into());
+            }
+        }
+        if let Some(&i) = kp_account.first() {
+            if id_ok {
+                let mut r: Vec<Reason> = kp_reason(i).into_iter().collect();
+                r.extend(id_reasons.clone());
+                let why = if is_root {
+                    "the key policy allows the account, which covers its root user"
+                } else {
+                    "the key policy delegates to the account and an identity policy allows the action"
+                };
+                return (Decision::Allow, r, why.into());
+            }
+        }
+    } else {
+        let kp_any = unlimited.first().or(limited.first()).or(kp_account.first()).copied();
+        if let Some(i) = kp_any {
+            if id_ok {
+                let mut r: Vec<Reason> = kp_reason(i).into_iter().collect();
+                r.extend(id_reasons.clone());
+                return (
+                    Decision::Allow,
+                    r,
+                    "the key policy trusts the caller's account and the caller's identity policy allows the action"
+                        .into(),
+                );
+            }
+        }
+    }
+    if let Some(g) = grant_allows(ev, req) {
+        let needs_iam = !same && !is_service && opts.cross_account_grant_needs_iam;
+        if !needs_iam || id_ok {
+            return (Decision::Allow, vec![g], "a grant allows the operation".into());
+        }
+    }
+
+    // Explain the implicit deny.
+    let why = if !same && !is_service && (!kp_direct.is_empty() || !kp_account.is_empty()) {
+        if identity_known {
+            "the key policy trusts the caller, but no identity policy in the caller's account allows the action (cross-account access needs both)".to_string()
+        } else {
+            "the key policy trusts the caller, but the caller's identity policies are not in the inputs (cross-account access needs both)".to_string()
+        }
+    } else if !limited.is_empty() && !boundary_ok {
+        "the key policy names the caller's role, but the permissions boundary does not allow the action".to_string()
+    } else if !kp_account.is_empty() {
+        if id_allows.is_empty() {
+            "the key policy delegates to the account, but no identity policy allows the action".to_string()
+        } else {
+            "an identity policy allows the action, but the permissions boundary does not".to_string()
+        }
+    } else if !id_allows.is_empty() {
+        "an identity policy allows the action, but the key policy neither names the caller nor delegates to its account"
+            .to_string()
+    } else {
+        "no statement of the key policy or identity policies allows the action, and no grant does".to_string()
+    };
+    implicit(why)
+}
+
+fn dedup_join(v: &[&str]) -> String {
+    let mut v: Vec<&str> = v.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v.join(", ")
+}
+
+/// The caller's identity policies and boundary. Returns (identity docs, boundary doc, known).
+fn identity_docs<'w>(ev: &mut Eval<'w>) -> (Vec<Doc<'w>>, Option<Doc<'w>>, bool) {
+    let world: &'w World = ev.world;
+    let mut docs = Vec::new();
+    let mut boundary = None;
+    let mut known = true;
+    match ev.caller.clone() {
+        Caller::User { account, name, .. } | Caller::FederatedUser { account, name } => {
+            match world.users.iter().find(|u| u.account == account && u.name == name) {
+                Some(u) => {
+                    for s in &u.inline {
+                        docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "an inline policy"));
+                    }
+                    for m in &u.managed {
+                        docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
+                    }
+                    for gname in &u.groups {
+                        if let Some(g) = world.groups.iter().find(|g| g.account == account && &g.name == gname) {
+                            for s in &g.inline {
+                                docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "a group inline policy"));
+                            }
+                            for m in &g.managed {
+                                docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
+                            }
+                        }
+                    }
+                    if let Some(b) = &u.boundary {
+                        boundary = ev.managed(b, ReasonSource::PermissionsBoundary);
+                    }
+                }
+                None => known = loose_identity(ev, &mut docs),
+            }
+        }
+        Caller::AssumedRole { account, role, .. } => {
+            match world.roles.iter().find(|r| r.account == account && r.name.eq_ignore_ascii_case(&role)) {
+                Some(r) => {
+                    for s in &r.inline {
+                        docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "an inline policy"));
+                    }
+                    for m in &r.managed {
+                        docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
+                    }
+                    if let Some(b) = &r.boundary {
+                        boundary = ev.managed(b, ReasonSource::PermissionsBoundary);
+                    }
+                }
+                None => known = loose_identity(ev, &mut docs),
+            }
+        }
+        Caller::Root { .. } | Caller::Service(_) => {}
+    }
+    (docs, boundary, known)
+}
+
+/// A caller that is not in the world is subject to the loose identity policies given on the
+/// command line (documented in docs/cli.md). Returns whether any were given.
+fn loose_identity<'w>(ev: &mut Eval<'w>, docs: &mut Vec<Doc<'w>>) -> bool {
+    let world = ev.world;
+    for id in &world.loose_identity {
+        docs.extend(ev.doc(&PolicySlot::Known(*id), ReasonSource::IdentityPolicy, "a loose identity policy"));
+    }
+    if world.loose_identity.is_empty() {
+        ev.notes.push(format!("no identity policies of `{}` are in the inputs", ev.caller.arn()));
+        false
+    } else {
+        true
+    }
+}
+
+/// The SCP or RCP documents that govern an account, per level of its OU path; `None` when the
+/// account is not governed (not in a known organization, the management account, or no such
+/// policies were collected).
+fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
+    let world = ev.world;
+    let org = world.org.as_ref()?;
+    if org.management_account.as_deref() == Some(account) || !org.accounts.iter().any(|a| a == account) {
+        return None;
+    }
+    let enabled = match kind {
+        DocKind::Scp => org.scp_enabled,
+        _ => org.rcp_enabled,
+    };
+    let any_of_kind = world.org_policies.values().any(|p| p.kind == kind);
+    if enabled == Some(false) || (!any_of_kind && enabled.is_none()) {
+        return None;
+    }
+    let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
+    let mut levels = Vec::new();
+    for target in org.path_to(account) {
+        let mut docs = Vec::new();
+        let attached = org.attachments.get(&target).cloned().unwrap_or_default();
+        let mut any = false;
+        for pid in attached {
+            if let Some(p) = world.org_policies.get(&pid).filter(|p| p.kind == kind) {
+                any = true;
+                docs.extend(ev.doc(&p.policy.clone(), source, &format!("policy `{pid}`")));
+            } else if (kind == DocKind::Scp && pid == "p-FullAWSAccess")
+                || (kind == DocKind::Rcp && pid == "p-RCPFullAWSAccess")
+            {
+                any = true;
+                docs.push(full_access(ev, kind));
+            }
+        }
+        if !any {
+            // Attachments of this level were not collected: assume the AWS managed full-access
+            // policy, which is attached everywhere by default (semantics.md §2.8).
+            docs.push(full_access(ev, kind));
+        }
+        levels.push((target, docs));
+    }
+    Some(levels)
+}
+
+/// The AWS managed `FullAWSAccess` / `RCPFullAWSAccess` policy (semantics.md §9.9), used for
+/// levels whose attachments were not collected.
+fn full_access<'w>(_ev: &Eval<'w>, kind: DocKind) -> Doc<'w> {
+    static SCP: OnceLock<Vec<Statement>> = OnceLock::new();
+    static RCP: OnceLock<Vec<Statement>> = OnceLock::new();
+    let (cell, text, source) = if kind == DocKind::Scp {
+        (
+            &SCP,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ReasonSource::Scp,
+        )
+    } else {
+        (
+            &RCP,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+            ReasonSource::Rcp,
+        )
+    };
+    let statements = cell.get_or_init(|| {
+        let mut diags = Vec::new();
+        parse_policy_text(SourceId(u32::MAX), text, &mut diags).map(|p| p.statements).unwrap_or_default()
+    });
+    Doc { id: PolicyId(u32::MAX), source, statements, variables: true }
+}
+
+/// The grant that allows the request, if any (semantics.md §6.3–§6.4).
+fn grant_allows(ev: &mut Eval<'_>, req: &Request) -> Option<Reason> {
+    let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
+    let grants = ev.key.grants.as_ref()?;
+    for g in grants {
+        if !g.operations.iter().any(|o| o == &short) {
+            continue;
+        }
+        let m = match_grantee(&g.grantee, ev.caller, ev.world);
+        let ok = match m {
+            PrincipalMatch::Direct | PrincipalMatch::DirectLimited => true,
+            // U3: an account-root grantee lets the account's principals use the grant only
+            // with an IAM allow, like account delegation; the root user itself needs none.
+            PrincipalMatch::Account => matches!(req.caller, Caller::Root { .. }),
+            PrincipalMatch::None => false,
+        };
+        if !ok || !grant_constraints_hold(g, &short, ev.ctx.encryption_context()) {
+            continue;
+        }
+        ev.notes.push(format!(
+            "grant `{}` takes effect up to about 5 minutes after it is created unless the request carries its grant token",
+            g.id
+        ));
+        return Some(Reason {
+            source: ReasonSource::Grant,
+            policy: None,
+            index: None,
+            grant: Some(g.id.clone()),
+            effect: Effect::Allow,
+        });
+    }
+    None
+}
+
+/// Grant constraints (semantics.md §6.4): exact, case-sensitive; ignored for operations that
+/// carry no encryption context.
+#[must_use]
+pub fn grant_constraints_hold(g: &crate::world::Grant, op: &str, ec: &BTreeMap<String, String>) -> bool {
+    if !EC_OPERATIONS.contains(&op) {
+        return true;
+    }
+    if let Some(eq) = &g.ec_equals {
+        if eq != ec {
+            return false;
+        }
+    }
+    if let Some(sub) = &g.ec_subset {
+        if !sub.iter().all(|(k, v)| ec.get(k) == Some(v)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `RetireGrant` (semantics.md §6.5): the retiring principal, the grantee when the grant
+/// includes `RetireGrant`, or a principal of the issuing account whose IAM allows it.
+fn retire_grant(ev: &mut Eval<'_>, req: &Request, identity: &[Doc<'_>], same: bool) -> Outcome {
+    let Some(grants) = ev.key.grants.clone() else {
+        return implicit(format!("the grants of `{}` were not collected", ev.key.arn));
+    };
+    for g in grants.iter().filter(|g| req.grant_id.as_deref().is_none_or(|id| id == g.id)) {
+        let r = Reason {
+            source: ReasonSource::Grant,
+            policy: None,
+            index: None,
+            grant: Some(g.id.clone()),
+            effect: Effect::Allow,
+        };
+        let retiring = g.retiring.as_deref().map(|rp| match_grantee(rp, ev.caller, ev.world));
+        if matches!(retiring, Some(PrincipalMatch::Direct | PrincipalMatch::DirectLimited)) {
+            return (Decision::Allow, vec![r], format!("the caller is the retiring principal of grant `{}`", g.id));
+        }
+        let grantee = match_grantee(&g.grantee, ev.caller, ev.world);
+        if matches!(grantee, PrincipalMatch::Direct | PrincipalMatch::DirectLimited)
+            && g.operations.iter().any(|o| o == "RetireGrant")
+        {
+            return (Decision::Allow, vec![r], format!("grant `{}` includes `RetireGrant` for its grantee", g.id));
+        }
+        let iam: Vec<Reason> = identity
+            .iter()
+            .flat_map(|d| {
+                ev.matching(d, Effect::Allow, false)
+                    .into_iter()
+                    .map(|(i, _)| reason(d, i, Effect::Allow))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if same && (!iam.is_empty() || matches!(req.caller, Caller::Root { .. })) {
+            let mut rs = vec![r];
+            rs.extend(iam);
+            return (Decision::Allow, rs, "an identity policy of the key's account allows `kms:RetireGrant`".into());
+        }
+    }
+    implicit("the caller is neither the retiring principal nor a grantee allowed to retire the grant")
+}
