@@ -3,3 +3,4 @@ pub mod authorize;
 pub mod condition;
 pub mod context;
 pub mod principal;
+pub mod request;
