@@ -496,7 +496,7 @@ impl World {
     /// Index of the key a reference names (see [`World::find_key`]).
     #[must_use]
     pub fn find_key_index(&self, reference: &str) -> Option<usize> {
-        let by = |f: &dyn Fn(&Key) -> bool| self.keys.iter().position(|k| f(k));
+        let by = |f: &dyn Fn(&Key) -> bool| self.keys.iter().position(f);
         if let Some(i) = by(&|k| k.arn == reference || k.origin.tf_address.as_deref() == Some(reference)) {
             return Some(i);
         }
@@ -509,9 +509,7 @@ impl World {
         };
         if let Some(a) = alias {
             let target = a.target_key_id.as_deref()?;
-            return by(&|k| {
-                (k.id == target || k.arn == target) && k.account == a.account && k.region == a.region
-            });
+            return by(&|k| (k.id == target || k.arn == target) && k.account == a.account && k.region == a.region);
         }
         let matches: Vec<usize> =
             self.keys.iter().enumerate().filter(|(_, k)| k.id == reference).map(|(i, _)| i).collect();
