@@ -116,7 +116,10 @@ fn generate(args: &Args) -> std::io::Result<()> {
     let ous = ["ou-root-prod0001", "ou-root-dev00001"];
     write(
         &org_dir.join("parents/r-root/list-organizational-units-for-parent.json"),
-        &format!(r#"{{"OrganizationalUnits":[{{"Id":"{}","Name":"prod"}},{{"Id":"{}","Name":"dev"}}]}}"#, ous[0], ous[1]),
+        &format!(
+            r#"{{"OrganizationalUnits":[{{"Id":"{}","Name":"prod"}},{{"Id":"{}","Name":"dev"}}]}}"#,
+            ous[0], ous[1]
+        ),
     )?;
     let list_accounts: Vec<String> =
         accounts.iter().map(|a| format!(r#"{{"Id":"{a}","Name":"acct-{a}","Status":"ACTIVE"}}"#)).collect();
@@ -173,7 +176,9 @@ fn generate(args: &Args) -> std::io::Result<()> {
                 "[]".to_string()
             };
             let boundary = if r % 7 == 3 {
-                format!(r#","PermissionsBoundary":{{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::{acct}:policy/Boundary"}}"#)
+                format!(
+                    r#","PermissionsBoundary":{{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::{acct}:policy/Boundary"}}"#
+                )
             } else {
                 String::new()
             };
@@ -219,10 +224,19 @@ fn generate(args: &Args) -> std::io::Result<()> {
             )?;
             let app = format!("app-{:05}", 3 * (k % roles_per.max(1)));
             let mut statements = vec![
-                format!(r#"{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}}"#),
-                format!(r#"{{"Sid":"Allow access for Key Administrators","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/KeyAdmin"}},"Action":["kms:Create*","kms:Describe*","kms:Enable*","kms:List*","kms:Put*","kms:Update*","kms:Revoke*","kms:Disable*","kms:Get*","kms:Delete*","kms:TagResource","kms:UntagResource","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion"],"Resource":"*"}}"#),
-                format!(r#"{{"Sid":"Allow use of the key","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{acct}:role/OrdersApp","arn:aws:iam::{acct}:role/{app}"]}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:EncryptionContext:tenant":"t{}"}}}}}}"#, k % 17),
-                format!(r#"{{"Sid":"Allow attachment of persistent resources","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/OrdersApp"}},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#),
+                format!(
+                    r#"{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}}"#
+                ),
+                format!(
+                    r#"{{"Sid":"Allow access for Key Administrators","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/KeyAdmin"}},"Action":["kms:Create*","kms:Describe*","kms:Enable*","kms:List*","kms:Put*","kms:Update*","kms:Revoke*","kms:Disable*","kms:Get*","kms:Delete*","kms:TagResource","kms:UntagResource","kms:ScheduleKeyDeletion","kms:CancelKeyDeletion"],"Resource":"*"}}"#
+                ),
+                format!(
+                    r#"{{"Sid":"Allow use of the key","Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{acct}:role/OrdersApp","arn:aws:iam::{acct}:role/{app}"]}},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:EncryptionContext:tenant":"t{}"}}}}}}"#,
+                    k % 17
+                ),
+                format!(
+                    r#"{{"Sid":"Allow attachment of persistent resources","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/OrdersApp"}},"Action":["kms:CreateGrant","kms:ListGrants","kms:RevokeGrant"],"Resource":"*","Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#
+                ),
             ];
             if k % 4 == 1 {
                 statements.push(format!(r#"{{"Sid":"OrgRead","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{ORG}"}}}}}}"#));
@@ -230,7 +244,10 @@ fn generate(args: &Args) -> std::io::Result<()> {
             if k % 6 == 2 {
                 statements.push(format!(r#"{{"Sid":"Partner","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{partner}:root"}},"Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*","Condition":{{"StringEquals":{{"kms:ViaService":"s3.{region}.amazonaws.com"}}}}}}"#));
             }
-            let policy = format!(r#"{{"Version":"2012-10-17","Id":"key-consolepolicy-3","Statement":[{}]}}"#, statements.join(","));
+            let policy = format!(
+                r#"{{"Version":"2012-10-17","Id":"key-consolepolicy-3","Statement":[{}]}}"#,
+                statements.join(",")
+            );
             write(
                 &kdir.join("key-policy.json"),
                 &format!(r#"{{"Policy":{},"PolicyName":"default"}}"#, json_string(&policy)),

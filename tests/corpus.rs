@@ -45,7 +45,12 @@ struct CaseRequest {
 }
 
 /// Loads a scenario's world: its files (paths relative to the scenario) and inline documents.
-pub fn load_case(dir: &Path, case_files: &[String], documents: &BTreeMap<String, serde_json::Value>, opts: &LoadOptions) -> World {
+pub fn load_case(
+    dir: &Path,
+    case_files: &[String],
+    documents: &BTreeMap<String, serde_json::Value>,
+    opts: &LoadOptions,
+) -> World {
     let mut texts = Vec::new();
     for f in case_files {
         let p = dir.join(f);
@@ -115,7 +120,11 @@ fn decision_corpus() {
                 let got: BTreeSet<String> = resp.reasons.iter().map(|x| reason_ref(&world, x)).collect();
                 let want: BTreeSet<String> = expected.iter().cloned().collect();
                 if !want.is_subset(&got) {
-                    failures.push(format!("{} #{i} {}: reasons {got:?} do not include {want:?}", dir.display(), r.description));
+                    failures.push(format!(
+                        "{} #{i} {}: reasons {got:?} do not include {want:?}",
+                        dir.display(),
+                        r.description
+                    ));
                 }
             }
         }

@@ -58,6 +58,8 @@ pub enum ReasonSource {
     Rcp,
     /// A grant.
     Grant,
+    /// A role trust policy (for `sts:AssumeRole`).
+    TrustPolicy,
 }
 
 impl ReasonSource {
@@ -72,6 +74,7 @@ impl ReasonSource {
             ReasonSource::Scp => "scp",
             ReasonSource::Rcp => "rcp",
             ReasonSource::Grant => "grant",
+            ReasonSource::TrustPolicy => "trust-policy",
         }
     }
 }
@@ -132,7 +135,6 @@ pub struct Options {
     pub cross_account_grant_needs_iam: bool,
 }
 
-
 /// Operations whose request carries an encryption context (grant constraints apply).
 const EC_OPERATIONS: &[&str] = &[
     "Encrypt",
@@ -148,6 +150,9 @@ const EC_OPERATIONS: &[&str] = &[
 struct Eval<'w> {
     world: &'w World,
     key: &'w Key,
+    /// The ARN statements' `Resource` is matched against: the key (or role) ARN, or `*` for
+    /// actions that have no resource (semantics.md §1.5).
+    resource: String,
     action: &'w str,
     caller: &'w Caller,
     ctx: Context,
@@ -209,7 +214,7 @@ impl<'w> Eval<'w> {
             return PrincipalMatch::None;
         }
         let Some(res) = &st.resource else { return PrincipalMatch::None };
-        let res_hit = res.items.iter().any(|r| resource_matches(&r.value, &self.key.arn, &self.ctx, variables));
+        let res_hit = res.items.iter().any(|r| resource_matches(&r.value, &self.resource, &self.ctx, variables));
         if res_hit == res.negated {
             return PrincipalMatch::None;
         }
@@ -250,16 +255,8 @@ fn reason(doc: &Doc<'_>, index: usize, effect: Effect) -> Reason {
     Reason { source: doc.source, policy: Some(doc.id), index: Some(index), grant: None, effect }
 }
 
-/// Fills in the context keys the world implies (semantics.md §2.1, §4.2, §4.3). Explicit
-/// values are never overwritten.
-pub fn implied_context(
-    world: &World,
-    key: &Key,
-    caller: &Caller,
-    action: &str,
-    via_alias: Option<&str>,
-    ctx: &mut Context,
-) {
+/// Context keys implied by the caller alone (principal ARN, account, type, tags, organization).
+pub fn implied_caller_context(world: &World, caller: &Caller, ctx: &mut Context) {
     let single = |v: &str| CtxValue::Single(v.to_string());
     match caller {
         Caller::Service(name) => {
@@ -309,6 +306,20 @@ pub fn implied_context(
             }
         }
     }
+}
+
+/// Fills in the context keys the world implies (semantics.md §2.1, §4.2, §4.3). Explicit
+/// values are never overwritten.
+pub fn implied_context(
+    world: &World,
+    key: &Key,
+    caller: &Caller,
+    action: &str,
+    via_alias: Option<&str>,
+    ctx: &mut Context,
+) {
+    let single = |v: &str| CtxValue::Single(v.to_string());
+    implied_caller_context(world, caller, ctx);
     if ctx.contains("kms:ViaService") {
         ctx.set_default("aws:ViaAWSService", single("true"));
     } else if !matches!(caller, Caller::Service(_)) {
@@ -379,8 +390,33 @@ pub fn authorize_with(world: &World, req: &Request, opts: Options) -> Response {
     };
     let mut ctx = req.context.clone();
     implied_context(world, key, &req.caller, &action, req.via_alias.as_deref(), &mut ctx);
-    let mut ev = Eval { world, key, action: &action, caller: &req.caller, ctx, notes: Vec::new() };
-    let (decision, reasons, explanation) = decide(&mut ev, req, opts);
+    decide_target(world, key, Target::Key, &action, req, ctx, opts)
+}
+
+/// What is being accessed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// A KMS key (key policy, grants).
+    Key,
+    /// An IAM role (trust policy) for `sts:AssumeRole`.
+    Role,
+}
+
+fn decide_target(
+    world: &World,
+    key: &Key,
+    target: Target,
+    action: &str,
+    req: &Request,
+    ctx: Context,
+    opts: Options,
+) -> Response {
+    let iam_only = target == Target::Key
+        && catalog().action(action).is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
+    let resource = if iam_only { "*".to_string() } else { key.arn.clone() };
+    let mut ev = Eval { world, key, resource, action, caller: &req.caller, ctx, notes: Vec::new() };
+    let (decision, reasons, explanation) =
+        if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target) };
     let mut notes = ev.notes;
     notes.sort();
     notes.dedup();
@@ -397,7 +433,7 @@ fn implicit(why: impl Into<String>) -> Outcome {
     (Decision::ImplicitDeny, Vec::new(), why.into())
 }
 
-fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options) -> Outcome {
+fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Outcome {
     let key = ev.key;
     let action = ev.action.to_string();
     let short = action.strip_prefix("kms:").unwrap_or(&action).to_string();
@@ -407,7 +443,7 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options) -> Outcome {
     let same = caller_acct.as_deref() == Some(key.account.as_str());
 
     // 0. operations that are not cross-account (semantics.md §4.1, §2.6 row 13)
-    if !same && !is_service && info.is_some_and(|i| !i.cross_account) {
+    if !same && !is_service && info.is_some_and(|i| i.is_kms() && !i.cross_account) {
         return implicit(format!(
             "`{action}` is not a cross-account operation: callers outside `{}` are always denied",
             key.account
@@ -419,10 +455,14 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options) -> Outcome {
     let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
 
     // Collect the documents.
+    let (policy_source, policy_name) = match target {
+        Target::Key => (ReasonSource::KeyPolicy, "key policy"),
+        Target::Role => (ReasonSource::TrustPolicy, "trust policy"),
+    };
     let key_policy = match &key.policy {
-        Some(slot) => ev.doc(&slot.clone(), ReasonSource::KeyPolicy, "the key policy"),
+        Some(slot) => ev.doc(&slot.clone(), policy_source, &format!("the {policy_name}")),
         None => {
-            ev.notes.push(format!("the key policy of `{}` was not collected", key.arn));
+            ev.notes.push(format!("the {policy_name} of `{}` was not collected", key.arn));
             None
         }
     };
@@ -556,7 +596,7 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options) -> Outcome {
             }
         }
     }
-    if let Some(g) = grant_allows(ev, req) {
+    if let Some(g) = (target == Target::Key).then(|| grant_allows(ev, req)).flatten() {
         let needs_iam = !same && !is_service && opts.cross_account_grant_needs_iam;
         if !needs_iam || id_ok {
             return (Decision::Allow, vec![g], "a grant allows the operation".into());
@@ -592,6 +632,86 @@ fn dedup_join(v: &[&str]) -> String {
     v.sort_unstable();
     v.dedup();
     v.join(", ")
+}
+
+/// Actions without a resource (`kms:ListAliases`, `kms:CreateKey`, …) are decided by the caller's
+/// identity policies alone, against `Resource: "*"` (semantics.md §1.5, §4.1 "IAM only").
+fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
+    let (identity, boundary, _) = identity_docs(ev);
+    let scp_levels = ev.caller.account().map(str::to_string).and_then(|a| org_levels(ev, &a, DocKind::Scp));
+    let mut denies = Vec::new();
+    for d in identity.iter().chain(boundary.iter()) {
+        denies.extend(ev.matching(d, Effect::Deny, false).into_iter().map(|(i, _)| reason(d, i, Effect::Deny)));
+    }
+    for (_, docs) in scp_levels.iter().flatten() {
+        for d in docs {
+            denies.extend(ev.matching(d, Effect::Deny, false).into_iter().map(|(i, _)| reason(d, i, Effect::Deny)));
+        }
+    }
+    if !denies.is_empty() {
+        return deny(denies, "explicitly denied by a `Deny` statement");
+    }
+    for (target, docs) in scp_levels.iter().flatten() {
+        if !docs.iter().any(|d| !ev.matching(d, Effect::Allow, false).is_empty()) {
+            return implicit(format!("no service control policy attached to `{target}` allows `{}`", ev.action));
+        }
+    }
+    if matches!(ev.caller, Caller::Root { .. }) {
+        return (Decision::Allow, Vec::new(), "the root user has every permission of its own account".into());
+    }
+    let allows: Vec<Reason> = identity
+        .iter()
+        .flat_map(|d| {
+            ev.matching(d, Effect::Allow, false)
+                .into_iter()
+                .map(|(i, _)| reason(d, i, Effect::Allow))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let boundary_allows: Option<Vec<Reason>> = boundary
+        .as_ref()
+        .map(|b| ev.matching(b, Effect::Allow, false).into_iter().map(|(i, _)| reason(b, i, Effect::Allow)).collect());
+    match (allows.is_empty(), &boundary_allows) {
+        (true, _) => implicit(format!("no identity policy allows `{}` (an action without a key resource)", ev.action)),
+        (false, Some(b)) if b.is_empty() => {
+            implicit("an identity policy allows the action, but the permissions boundary does not")
+        }
+        (false, b) => {
+            let mut r = allows;
+            r.extend(b.clone().unwrap_or_default());
+            (Decision::Allow, r, "an identity policy allows the action".into())
+        }
+    }
+}
+
+/// Decides `sts:AssumeRole` of a role by a caller: the role's trust policy is the resource policy
+/// and the same rules as for keys apply (a trust policy naming the account delegates to IAM; a
+/// directly named principal needs no identity allow in the same account; cross-account needs
+/// both sides).
+#[must_use]
+pub fn authorize_assume_role(world: &World, caller: &Caller, role: &crate::world::Role, context: Context) -> Response {
+    let target = Key {
+        arn: role.arn.clone(),
+        id: role.name.clone(),
+        account: role.account.clone(),
+        region: String::new(),
+        policy: role.trust.clone(),
+        grants: Some(Vec::new()),
+        ..Key::default()
+    };
+    let req = Request {
+        caller: caller.clone(),
+        action: "sts:AssumeRole".into(),
+        key: usize::MAX,
+        context,
+        via_alias: None,
+        grant_tokens: Vec::new(),
+        grant_id: None,
+    };
+    let mut ctx = req.context.clone();
+    implied_caller_context(world, caller, &mut ctx);
+    ctx.set_default("aws:ResourceAccount", CtxValue::Single(role.account.clone()));
+    decide_target(world, &target, Target::Role, "sts:AssumeRole", &req, ctx, Options::default())
 }
 
 /// The caller's identity policies and boundary. Returns (identity docs, boundary doc, known).

@@ -117,9 +117,12 @@ pub fn reason_ref(world: &World, r: &Reason) -> String {
         .policy
         .and_then(|p| world.policy(p))
         .and_then(|e| r.index.and_then(|i| e.policy.statements.iter().find(|s| s.index == i)))
-        .map_or_else(|| r.index.map_or_else(String::new, |i| i.to_string()), |s| match &s.sid {
-            Some(sid) if !sid.value.is_empty() => sid.value.clone(),
-            _ => s.index.to_string(),
-        });
+        .map_or_else(
+            || r.index.map_or_else(String::new, |i| i.to_string()),
+            |s| match &s.sid {
+                Some(sid) if !sid.value.is_empty() => sid.value.clone(),
+                _ => s.index.to_string(),
+            },
+        );
     format!("{}#{label}", r.source.as_str())
 }
