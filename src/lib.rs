@@ -2,5 +2,6 @@
 pub mod catalog;
 pub mod eval;
 pub mod policy;
+pub mod solve;
 pub mod source;
 pub mod world;

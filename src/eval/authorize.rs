@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use super::condition::{all_hold, resource_matches};
+use super::condition::{condition_holds, resource_matches};
 use super::context::{Context, CtxValue};
 use super::principal::{match_grantee, match_principals, Caller, PrincipalMatch};
 use crate::catalog::catalog;
@@ -111,6 +111,9 @@ pub struct Request {
     pub grant_tokens: Vec<String>,
     /// For `RetireGrant`/`RevokeGrant`: the grant concerned.
     pub grant_id: Option<String>,
+    /// The caller stands for principals whose identity policies are not in the world (an
+    /// abstract principal of `who-can`): assume its own account's IAM allows the action.
+    pub assume_identity_allows: bool,
 }
 
 /// The answer.
@@ -157,6 +160,7 @@ struct Eval<'w> {
     caller: &'w Caller,
     ctx: Context,
     notes: Vec<String>,
+    assume_identity_allows: bool,
 }
 
 /// A policy the caller or key is subject to, with its role.
@@ -195,33 +199,14 @@ impl<'w> Eval<'w> {
 
     /// Does the statement apply? Returns the principal grade (`Direct` for principal-less documents).
     fn applies(&self, st: &Statement, variables: bool, resource_policy: bool) -> PrincipalMatch {
-        if st.broken {
-            return PrincipalMatch::None;
-        }
-        let grade = if resource_policy {
-            match &st.principal {
-                Some(p) => match_principals(p, self.caller, self.world),
-                None => PrincipalMatch::None,
-            }
-        } else {
-            PrincipalMatch::Direct
-        };
-        if grade == PrincipalMatch::None {
-            return grade;
-        }
-        let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, self.action));
-        if action_hit == st.action.negated {
-            return PrincipalMatch::None;
-        }
-        let Some(res) = &st.resource else { return PrincipalMatch::None };
-        let res_hit = res.items.iter().any(|r| resource_matches(&r.value, &self.resource, &self.ctx, variables));
-        if res_hit == res.negated {
-            return PrincipalMatch::None;
-        }
-        if !all_hold(&st.conditions, &self.ctx, variables) {
-            return PrincipalMatch::None;
-        }
-        grade
+        statement_applies(
+            self.world,
+            st,
+            &StatementQuery { caller: self.caller, action: self.action, resource: &self.resource, resource_policy },
+            &self.ctx,
+            variables,
+            &|_| true,
+        )
     }
 
     /// Statements of a document that apply with the given effect, with their grades.
@@ -233,6 +218,62 @@ impl<'w> Eval<'w> {
             .filter(|(_, g)| *g != PrincipalMatch::None)
             .collect()
     }
+}
+
+/// The request parts a statement is matched against.
+#[derive(Clone, Copy, Debug)]
+pub struct StatementQuery<'a> {
+    /// Who calls.
+    pub caller: &'a Caller,
+    /// The canonical action.
+    pub action: &'a str,
+    /// The resource ARN (or `*`).
+    pub resource: &'a str,
+    /// True for resource policies (key, trust, RCP): the `Principal` element is matched.
+    pub resource_policy: bool,
+}
+
+/// Statement matching (semantics.md §2.2), the one definition every stage uses: principal,
+/// action, resource, and the conditions selected by `check` (all of them in the evaluator; the
+/// solver leaves out the conditions on keys it will choose itself). Returns how the principal
+/// matched (`Direct` for documents without principals), or `None` when the statement does not
+/// apply. A broken statement never applies.
+#[must_use]
+pub fn statement_applies(
+    world: &World,
+    st: &Statement,
+    q: &StatementQuery<'_>,
+    ctx: &Context,
+    variables: bool,
+    check: &dyn Fn(&crate::policy::model::Condition) -> bool,
+) -> PrincipalMatch {
+    if st.broken {
+        return PrincipalMatch::None;
+    }
+    let grade = if q.resource_policy {
+        match &st.principal {
+            Some(p) => match_principals(p, q.caller, world),
+            None => PrincipalMatch::None,
+        }
+    } else {
+        PrincipalMatch::Direct
+    };
+    if grade == PrincipalMatch::None {
+        return grade;
+    }
+    let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, q.action));
+    if action_hit == st.action.negated {
+        return PrincipalMatch::None;
+    }
+    let Some(res) = &st.resource else { return PrincipalMatch::None };
+    let res_hit = res.items.iter().any(|r| resource_matches(&r.value, q.resource, ctx, variables));
+    if res_hit == res.negated {
+        return PrincipalMatch::None;
+    }
+    if !st.conditions.iter().filter(|c| check(c)).all(|c| condition_holds(c, ctx, variables)) {
+        return PrincipalMatch::None;
+    }
+    grade
 }
 
 /// Matches an action pattern (`kms:Re?ncrypt*`) against an action, case-insensitively; a
@@ -414,7 +455,16 @@ fn decide_target(
     let iam_only = target == Target::Key
         && catalog().action(action).is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
     let resource = if iam_only { "*".to_string() } else { key.arn.clone() };
-    let mut ev = Eval { world, key, resource, action, caller: &req.caller, ctx, notes: Vec::new() };
+    let mut ev = Eval {
+        world,
+        key,
+        resource,
+        action,
+        caller: &req.caller,
+        ctx,
+        notes: Vec::new(),
+        assume_identity_allows: req.assume_identity_allows,
+    };
     let (decision, reasons, explanation) =
         if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target) };
     let mut notes = ev.notes;
@@ -690,6 +740,19 @@ fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
 /// both sides).
 #[must_use]
 pub fn authorize_assume_role(world: &World, caller: &Caller, role: &crate::world::Role, context: Context) -> Response {
+    authorize_assume_role_with(world, caller, role, context, false)
+}
+
+/// [`authorize_assume_role`] for a caller that stands for principals whose IAM is outside the
+/// world when `assume_identity_allows` is set.
+#[must_use]
+pub fn authorize_assume_role_with(
+    world: &World,
+    caller: &Caller,
+    role: &crate::world::Role,
+    context: Context,
+    assume_identity_allows: bool,
+) -> Response {
     let target = Key {
         arn: role.arn.clone(),
         id: role.name.clone(),
@@ -707,6 +770,7 @@ pub fn authorize_assume_role(world: &World, caller: &Caller, role: &crate::world
         via_alias: None,
         grant_tokens: Vec::new(),
         grant_id: None,
+        assume_identity_allows,
     };
     let mut ctx = req.context.clone();
     implied_caller_context(world, caller, &mut ctx);
@@ -714,58 +778,75 @@ pub fn authorize_assume_role(world: &World, caller: &Caller, role: &crate::world
     decide_target(world, &target, Target::Role, "sts:AssumeRole", &req, ctx, Options::default())
 }
 
+/// Where a caller's identity policies are: inline documents, managed policy ARNs (user, its
+/// groups, or role), the boundary ARN. `found` is false when the caller is not in the world.
+#[derive(Clone, Debug, Default)]
+pub struct IdentitySlots {
+    /// Inline documents (user, its groups, or role).
+    pub inline: Vec<PolicySlot>,
+    /// Attached managed policy ARNs.
+    pub managed: Vec<String>,
+    /// Permissions boundary ARN.
+    pub boundary: Option<String>,
+    /// The caller is in the world.
+    pub found: bool,
+}
+
+/// Looks up the identity policies of a caller (semantics.md §9.8: a user's own plus its
+/// groups'; a role's; the root user and service principals have none).
+#[must_use]
+pub fn identity_slots(world: &World, caller: &Caller) -> IdentitySlots {
+    let mut out = IdentitySlots::default();
+    match caller {
+        Caller::User { account, name, .. } | Caller::FederatedUser { account, name } => {
+            if let Some(u) = world.users.iter().find(|u| &u.account == account && &u.name == name) {
+                out.found = true;
+                out.inline.extend(u.inline.iter().cloned());
+                out.managed.extend(u.managed.iter().cloned());
+                for gname in &u.groups {
+                    if let Some(g) = world.groups.iter().find(|g| &g.account == account && &g.name == gname) {
+                        out.inline.extend(g.inline.iter().cloned());
+                        out.managed.extend(g.managed.iter().cloned());
+                    }
+                }
+                out.boundary.clone_from(&u.boundary);
+            }
+        }
+        Caller::AssumedRole { account, role, .. } => {
+            if let Some(r) = world.roles.iter().find(|r| &r.account == account && r.name.eq_ignore_ascii_case(role)) {
+                out.found = true;
+                out.inline.extend(r.inline.iter().cloned());
+                out.managed.extend(r.managed.iter().cloned());
+                out.boundary.clone_from(&r.boundary);
+            }
+        }
+        Caller::Root { .. } | Caller::Service(_) => out.found = true,
+    }
+    out
+}
+
 /// The caller's identity policies and boundary. Returns (identity docs, boundary doc, known).
 fn identity_docs<'w>(ev: &mut Eval<'w>) -> (Vec<Doc<'w>>, Option<Doc<'w>>, bool) {
     let world: &'w World = ev.world;
     let mut docs = Vec::new();
-    let mut boundary = None;
-    let mut known = true;
-    match ev.caller.clone() {
-        Caller::User { account, name, .. } | Caller::FederatedUser { account, name } => {
-            match world.users.iter().find(|u| u.account == account && u.name == name) {
-                Some(u) => {
-                    for s in &u.inline {
-                        docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "an inline policy"));
-                    }
-                    for m in &u.managed {
-                        docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
-                    }
-                    for gname in &u.groups {
-                        if let Some(g) = world.groups.iter().find(|g| g.account == account && &g.name == gname) {
-                            for s in &g.inline {
-                                docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "a group inline policy"));
-                            }
-                            for m in &g.managed {
-                                docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
-                            }
-                        }
-                    }
-                    if let Some(b) = &u.boundary {
-                        boundary = ev.managed(b, ReasonSource::PermissionsBoundary);
-                    }
-                }
-                None => known = loose_identity(ev, &mut docs),
-            }
-        }
-        Caller::AssumedRole { account, role, .. } => {
-            match world.roles.iter().find(|r| r.account == account && r.name.eq_ignore_ascii_case(&role)) {
-                Some(r) => {
-                    for s in &r.inline {
-                        docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "an inline policy"));
-                    }
-                    for m in &r.managed {
-                        docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
-                    }
-                    if let Some(b) = &r.boundary {
-                        boundary = ev.managed(b, ReasonSource::PermissionsBoundary);
-                    }
-                }
-                None => known = loose_identity(ev, &mut docs),
-            }
-        }
-        Caller::Root { .. } | Caller::Service(_) => {}
+    if ev.assume_identity_allows {
+        let mut d = full_access(DocKind::Scp);
+        d.source = ReasonSource::IdentityPolicy;
+        return (vec![d], None, true);
     }
-    (docs, boundary, known)
+    let slots = identity_slots(world, ev.caller);
+    if !slots.found {
+        let known = loose_identity(ev, &mut docs);
+        return (docs, None, known);
+    }
+    for s in &slots.inline {
+        docs.extend(ev.doc(s, ReasonSource::IdentityPolicy, "an inline policy"));
+    }
+    for m in &slots.managed {
+        docs.extend(ev.managed(m, ReasonSource::IdentityPolicy));
+    }
+    let boundary = slots.boundary.as_ref().and_then(|b| ev.managed(b, ReasonSource::PermissionsBoundary));
+    (docs, boundary, true)
 }
 
 /// A caller that is not in the world is subject to the loose identity policies given on the
@@ -814,13 +895,13 @@ fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec
                 || (kind == DocKind::Rcp && pid == "p-RCPFullAWSAccess")
             {
                 any = true;
-                docs.push(full_access(ev, kind));
+                docs.push(full_access(kind));
             }
         }
         if !any {
             // Attachments of this level were not collected: assume the AWS managed full-access
             // policy, which is attached everywhere by default (semantics.md §2.8).
-            docs.push(full_access(ev, kind));
+            docs.push(full_access(kind));
         }
         levels.push((target, docs));
     }
@@ -829,7 +910,7 @@ fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec
 
 /// The AWS managed `FullAWSAccess` / `RCPFullAWSAccess` policy (semantics.md §9.9), used for
 /// levels whose attachments were not collected.
-fn full_access<'w>(_ev: &Eval<'w>, kind: DocKind) -> Doc<'w> {
+fn full_access(kind: DocKind) -> Doc<'static> {
     static SCP: OnceLock<Vec<Statement>> = OnceLock::new();
     static RCP: OnceLock<Vec<Statement>> = OnceLock::new();
     let (cell, text, source) = if kind == DocKind::Scp {

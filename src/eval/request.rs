@@ -103,6 +103,7 @@ pub fn build(world: &World, spec: &RequestSpec) -> Result<Request, String> {
         via_alias,
         grant_tokens: spec.grant_tokens.clone(),
         grant_id: spec.grant_id.clone(),
+        assume_identity_allows: false,
     })
 }
 

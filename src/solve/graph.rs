@@ -1,0 +1,157 @@
+//! Access paths (petgraph): role assumption chains through trust policies, and escalation
+//! through `kms:CreateGrant` and `kms:PutKeyPolicy` (semantics.md §6.4, §5.2).
+//!
+//! Edges are decided by the evaluator: `X → R` exists when [`authorize_assume_role`] allows
+//! `X` to assume `R` under some candidate context. A principal reaches the key when a shortest
+//! chain of such edges ends in a role with direct access.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::candidates::Domain;
+use super::{enumerate, solve_principal_with, Candidate, Entry, Hop, PrincipalKind};
+use crate::catalog::catalog;
+use crate::eval::authorize::{authorize_assume_role, Decision};
+use crate::eval::context::{Context, CtxValue};
+use crate::eval::principal::Caller;
+use crate::eval::request::reason_ref;
+use crate::world::World;
+
+/// Longest role chain followed.
+pub const MAX_CHAIN: usize = 6;
+
+/// Can `cand` assume `role` under some context? Returns the trust-policy reference.
+#[must_use]
+pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) -> Option<String> {
+    let trust = role.trust.as_ref().and_then(|s| world.slot(s))?;
+    let mut dom = Domain::default();
+    let implied_none = |_: &str| false;
+    for st in &trust.policy.statements {
+        for c in &st.conditions {
+            dom.add_condition(c, &implied_none);
+        }
+    }
+    for a in enumerate(&dom).into_iter().take(256) {
+        let mut ctx = Context::new();
+        for (k, v) in a {
+            ctx.set(&k, v);
+        }
+        let resp = if cand.assume_identity_allows {
+            authorize_assume_role_assuming_iam(world, &cand.caller, role, ctx)
+        } else {
+            authorize_assume_role(world, &cand.caller, role, ctx)
+        };
+        if resp.decision == Decision::Allow {
+            let file = world.sources.get(trust.policy.source).map(|s| s.name.clone()).unwrap_or_default();
+            let label = resp
+                .reasons
+                .iter()
+                .find(|r| r.source == crate::eval::authorize::ReasonSource::TrustPolicy)
+                .map(|r| reason_ref(world, r))
+                .unwrap_or_default();
+            return Some(format!("{file}#{}", label.split_once('#').map_or("", |(_, l)| l)));
+        }
+    }
+    None
+}
+
+fn authorize_assume_role_assuming_iam(
+    world: &World,
+    caller: &Caller,
+    role: &crate::world::Role,
+    ctx: Context,
+) -> crate::eval::authorize::Response {
+    crate::eval::authorize::authorize_assume_role_with(world, caller, role, ctx, true)
+}
+
+/// Transitive entries: principals without direct access that reach it through role chains or
+/// escalation. `direct` are the direct entries.
+#[must_use]
+pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate], direct: &[Entry]) -> Vec<Entry> {
+    let mut have: BTreeMap<String, Entry> = direct.iter().map(|e| (e.principal.clone(), e.clone())).collect();
+    let mut out = Vec::new();
+    let key_arn = world.keys.get(key).map(|k| k.arn.clone()).unwrap_or_default();
+
+    // Escalation: CreateGrant for itself, or PutKeyPolicy.
+    let short = action.strip_prefix("kms:").unwrap_or(action).to_string();
+    let grantable = catalog().action(action).is_some_and(|a| a.grant_operation);
+    for cand in universe {
+        if have.contains_key(&cand.name) {
+            continue;
+        }
+        let mut found = None;
+        if grantable {
+            let grantee = match &cand.caller {
+                Caller::AssumedRole { .. } => cand.name.clone(),
+                other => other.arn(),
+            };
+            let fixed: BTreeMap<String, CtxValue> = [
+                ("kms:GranteePrincipal".to_string(), CtxValue::Single(grantee)),
+                ("kms:GrantOperations".to_string(), CtxValue::Multi(vec![short.clone()])),
+            ]
+            .into();
+            if let Some(e) =
+                solve_principal_with(world, key, "kms:CreateGrant", cand, &fixed, &["kms:GrantIsForAWSResource"])
+            {
+                found = Some((e, "kms:CreateGrant"));
+            }
+        }
+        if found.is_none() && action != "kms:PutKeyPolicy" {
+            if let Some(e) = solve_principal_with(world, key, "kms:PutKeyPolicy", cand, &BTreeMap::new(), &[]) {
+                found = Some((e, "kms:PutKeyPolicy"));
+            }
+        }
+        if let Some((mut e, via)) = found {
+            let reference = e.path.first().map(|h| h.reference.clone()).unwrap_or_default();
+            e.path = vec![Hop { from: cand.name.clone(), to: key_arn.clone(), via: via.into(), reference }];
+            e.transitive = true;
+            have.insert(cand.name.clone(), e.clone());
+            out.push(e);
+        }
+    }
+
+    // Role chains: breadth-first from roles that have access, backwards along AssumeRole edges.
+    let mut graph: DiGraph<String, String> = DiGraph::new();
+    let mut nodes: BTreeMap<String, NodeIndex> = BTreeMap::new();
+    let mut node = |g: &mut DiGraph<String, String>, name: &str| -> NodeIndex {
+        *nodes.entry(name.to_string()).or_insert_with(|| g.add_node(name.to_string()))
+    };
+    let mut queue: VecDeque<(String, usize)> =
+        have.values().filter(|e| e.kind == PrincipalKind::Role).map(|e| (e.principal.clone(), 0)).collect();
+    let mut visited: BTreeSet<String> = queue.iter().map(|(n, _)| n.clone()).collect();
+    while let Some((target, depth)) = queue.pop_front() {
+        if depth >= MAX_CHAIN {
+            continue;
+        }
+        let Some(role) = world.roles.iter().find(|r| r.arn == target) else { continue };
+        let Some(target_entry) = have.get(&target).cloned() else { continue };
+        for cand in universe {
+            if cand.name == target || have.contains_key(&cand.name) {
+                continue;
+            }
+            if let Some(reference) = can_assume(world, cand, role) {
+                let a = node(&mut graph, &cand.name);
+                let b = node(&mut graph, &target);
+                graph.add_edge(a, b, reference.clone());
+                let mut path =
+                    vec![Hop { from: cand.name.clone(), to: target.clone(), via: "sts:AssumeRole".into(), reference }];
+                path.extend(target_entry.path.iter().cloned());
+                let e = Entry {
+                    principal: cand.name.clone(),
+                    kind: cand.kind,
+                    path,
+                    transitive: true,
+                    caller: target_entry.caller.clone(),
+                    ..target_entry.clone()
+                };
+                have.insert(cand.name.clone(), e.clone());
+                out.push(e);
+                if cand.kind == PrincipalKind::Role && visited.insert(cand.name.clone()) {
+                    queue.push_back((cand.name.clone(), depth + 1));
+                }
+            }
+        }
+    }
+    out
+}

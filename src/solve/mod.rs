@@ -1,0 +1,782 @@
+//! The symbolic question: who can perform an action on a key, under which request context,
+//! and by what path (`keyproof who-can`).
+//!
+//! The solver asks the evaluator; it never decides a statement itself. For each principal of
+//! the universe it (1) keeps only principals some statement or grant could let in, using the
+//! evaluator's [`statement_applies`] without conditions, (2) collects the context keys the
+//! request may choose freely (those the world does not imply) and candidate values for them
+//! from the policies ([`candidates`]), (3) replays every candidate request through
+//! [`authorize`], and (4) describes the allowed requests as a DNF built from the conditions of
+//! the statements that allowed them, minus the deny statements that could still fire. Every
+//! entry carries the concrete request that was allowed: its witness replays by construction.
+
+pub mod candidates;
+pub mod graph;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use candidates::{Domain, OTHER};
+
+use crate::catalog::catalog;
+use crate::eval::authorize::{
+    authorize, canonical_action, identity_slots, implied_context, statement_applies, Decision, Reason, ReasonSource,
+    Request, StatementQuery,
+};
+use crate::eval::condition::condition_holds;
+use crate::eval::context::{Context, CtxValue, EC_PREFIX};
+use crate::eval::principal::{match_grantee, Caller, PrincipalMatch};
+use crate::eval::request::reason_ref;
+use crate::policy::model::{Condition, Effect, PolicyId, Statement};
+use crate::world::{PolicySlot, World};
+
+/// Most candidate requests tried per principal.
+pub const MAX_CANDIDATES: usize = 4096;
+
+/// One condition of a DNF term.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Atom {
+    /// Context key as written.
+    pub key: String,
+    /// Operator as written.
+    pub op: String,
+    /// Values as written.
+    pub values: Vec<String>,
+    /// True when the request must NOT satisfy the condition (it comes from a `Deny`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
+}
+
+impl Atom {
+    fn from_condition(c: &Condition, negated: bool) -> Atom {
+        Atom {
+            key: c.key.value.clone(),
+            op: c.op_text.value.clone(),
+            values: c.values.iter().map(|v| v.value.clone()).collect(),
+            negated,
+        }
+    }
+
+    /// Human form: `kms:EncryptionContext:tenant = "acme"`.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let vals = if self.values.len() == 1 {
+            format!("\"{}\"", self.values.first().map_or("", String::as_str))
+        } else {
+            format!("[{}]", self.values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", "))
+        };
+        let body = match self.op.as_str() {
+            "StringEquals" if self.values.len() == 1 => format!("{} = {vals}", self.key),
+            "StringEquals" => format!("{} in {vals}", self.key),
+            op => format!("{} {op} {vals}", self.key),
+        };
+        if self.negated {
+            format!("not ({body})")
+        } else {
+            body
+        }
+    }
+}
+
+/// The kind of a who-can entry (`cli.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// An IAM role (any of its sessions).
+    Role,
+    /// An IAM user.
+    User,
+    /// An account's root user.
+    Root,
+    /// Principals of an account outside the world that its own IAM could allow.
+    Account,
+    /// Anyone.
+    Public,
+    /// An AWS service principal.
+    Service,
+    /// A federated user or session named in a policy.
+    Federated,
+}
+
+/// One hop of an access path.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Hop {
+    /// From (principal).
+    pub from: String,
+    /// To (principal or key).
+    pub to: String,
+    /// `sts:AssumeRole`, `key-policy`, `identity-policy`, `grant`, `kms:CreateGrant`, `kms:PutKeyPolicy`.
+    pub via: String,
+    /// `file#Sid` or the grant id.
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// A concrete request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Witness {
+    /// The caller ARN (a session ARN for roles).
+    pub principal: String,
+    /// The action.
+    pub action: String,
+    /// Context keys the request sets (encryption-context pairs as `kms:EncryptionContext:<k>`).
+    pub context: BTreeMap<String, CtxValue>,
+    /// The caller stands for principals whose IAM is outside the world.
+    #[serde(skip)]
+    pub assume_identity_allows: bool,
+}
+
+impl Witness {
+    /// Rebuilds the evaluator request.
+    #[must_use]
+    pub fn request(&self, world: &World, key: usize, caller: &Caller) -> Request {
+        let mut context = Context::new();
+        let mut ec = BTreeMap::new();
+        for (k, v) in &self.context {
+            match (k.get(..EC_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(EC_PREFIX)), v) {
+                (Some(_), CtxValue::Single(s)) => {
+                    ec.insert(k.get(EC_PREFIX.len()..).unwrap_or_default().to_string(), s.clone());
+                }
+                _ => context.set(k, v.clone()),
+            }
+        }
+        if !ec.is_empty() {
+            context.set_encryption_context(ec);
+        }
+        let _ = world;
+        Request {
+            caller: caller.clone(),
+            action: self.action.clone(),
+            key,
+            context,
+            via_alias: None,
+            grant_tokens: Vec::new(),
+            grant_id: None,
+            assume_identity_allows: self.assume_identity_allows,
+        }
+    }
+}
+
+/// One principal that can perform the action.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Entry {
+    /// ARN, service name, or `*`.
+    pub principal: String,
+    /// Kind.
+    pub kind: PrincipalKind,
+    /// Allowed under every request context the policies distinguish.
+    pub unconditional: bool,
+    /// Disjunctive normal form: outer OR, inner AND.
+    pub conditions: Vec<Vec<Atom>>,
+    /// The DNF as text.
+    pub condition_text: String,
+    /// How (a single hop for direct access).
+    pub path: Vec<Hop>,
+    /// A request the evaluator allows.
+    pub witness: Witness,
+    /// A request of the same principal the evaluator denies, for conditional entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counter_example: Option<Witness>,
+    /// Reached through role assumption or escalation.
+    pub transitive: bool,
+    /// The caller used for the witness.
+    #[serde(skip)]
+    pub caller: Caller,
+}
+
+/// The answer to one who-can question.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Answer {
+    /// Key ARN.
+    pub key: String,
+    /// Action.
+    pub action: String,
+    /// Entries sorted by principal.
+    pub principals: Vec<Entry>,
+    /// What was assumed about things outside the world.
+    pub assumptions: Vec<String>,
+}
+
+/// A principal of the universe.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// Output name.
+    pub name: String,
+    /// Kind.
+    pub kind: PrincipalKind,
+    /// The caller the evaluator sees.
+    pub caller: Caller,
+    /// Stand-in for principals whose IAM is not in the world.
+    pub assume_identity_allows: bool,
+}
+
+/// An account id no real account has: the home of the abstract "anyone" principal.
+pub const OUTSIDE_ACCOUNT: &str = "000000000000";
+
+/// The principal universe for a key (semantics-independent enumeration of who exists).
+#[must_use]
+pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for u in &world.users {
+        out.push(Candidate {
+            name: u.arn.clone(),
+            kind: PrincipalKind::User,
+            caller: Caller::User { account: u.account.clone(), path: u.path.clone(), name: u.name.clone() },
+            assume_identity_allows: false,
+        });
+    }
+    for r in &world.roles {
+        out.push(Candidate {
+            name: r.arn.clone(),
+            kind: PrincipalKind::Role,
+            caller: Caller::AssumedRole {
+                account: r.account.clone(),
+                path: r.path.clone(),
+                role: r.name.clone(),
+                session: crate::eval::principal::DEFAULT_SESSION.into(),
+            },
+            assume_identity_allows: false,
+        });
+    }
+    let mut accounts: BTreeSet<String> = world.accounts.keys().cloned().collect();
+    accounts.extend(world.users.iter().map(|u| u.account.clone()));
+    accounts.extend(world.roles.iter().map(|r| r.account.clone()));
+    let mut mentioned: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    let mut sessions: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut federated: BTreeSet<(String, String)> = BTreeSet::new();
+    if let Some(k) = world.keys.get(key) {
+        accounts.insert(k.account.clone());
+        if let Some(entry) = k.policy.as_ref().and_then(|s| world.slot(s)) {
+            for st in &entry.policy.statements {
+                for e in st.principal.iter().flat_map(|p| p.entries.iter()) {
+                    use crate::policy::model::PrincipalRef as P;
+                    match &e.principal {
+                        P::Service(s) => {
+                            services.insert(s.clone());
+                        }
+                        P::AssumedRole { account, role, session } => {
+                            sessions.insert((account.clone(), role.clone(), session.clone()));
+                        }
+                        P::FederatedUser { account, name } => {
+                            federated.insert((account.clone(), name.clone()));
+                        }
+                        other => {
+                            if let Some(a) = other.account() {
+                                mentioned.insert(a.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for g in k.grants.iter().flatten() {
+            match crate::policy::arn::Arn::parse(&g.grantee) {
+                Some(a) => {
+                    mentioned.insert(a.account.to_string());
+                }
+                None => {
+                    services.insert(g.grantee.clone());
+                }
+            }
+        }
+    }
+    if let Some(org) = &world.org {
+        mentioned.extend(org.accounts.iter().cloned());
+    }
+    for a in &accounts {
+        out.push(Candidate {
+            name: format!("arn:aws:iam::{a}:root"),
+            kind: PrincipalKind::Root,
+            caller: Caller::Root { account: a.clone() },
+            assume_identity_allows: false,
+        });
+    }
+    for a in mentioned.iter().filter(|a| !world.accounts.get(*a).is_some_and(|x| x.iam_complete)) {
+        out.push(Candidate {
+            name: format!("arn:aws:iam::{a}:root"),
+            kind: PrincipalKind::Account,
+            caller: Caller::AssumedRole {
+                account: a.clone(),
+                path: "/".into(),
+                role: "keyproof-any-principal".into(),
+                session: crate::eval::principal::DEFAULT_SESSION.into(),
+            },
+            assume_identity_allows: true,
+        });
+    }
+    for (account, role, session) in sessions {
+        out.push(Candidate {
+            name: format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+            kind: PrincipalKind::Role,
+            caller: Caller::AssumedRole { path: role_path(world, &account, &role), account, role, session },
+            assume_identity_allows: false,
+        });
+    }
+    for (account, name) in federated {
+        out.push(Candidate {
+            name: format!("arn:aws:sts::{account}:federated-user/{name}"),
+            kind: PrincipalKind::Federated,
+            caller: Caller::FederatedUser { account, name },
+            assume_identity_allows: false,
+        });
+    }
+    for s in services {
+        out.push(Candidate {
+            name: s.clone(),
+            kind: PrincipalKind::Service,
+            caller: Caller::Service(s),
+            assume_identity_allows: false,
+        });
+    }
+    out.push(Candidate {
+        name: "*".into(),
+        kind: PrincipalKind::Public,
+        caller: Caller::AssumedRole {
+            account: OUTSIDE_ACCOUNT.into(),
+            path: "/".into(),
+            role: "keyproof-anyone".into(),
+            session: crate::eval::principal::DEFAULT_SESSION.into(),
+        },
+        assume_identity_allows: true,
+    });
+    out
+}
+
+fn role_path(world: &World, account: &str, role: &str) -> String {
+    world
+        .roles
+        .iter()
+        .find(|r| r.account == account && r.name.eq_ignore_ascii_case(role))
+        .map_or_else(|| "/".to_string(), |r| r.path.clone())
+}
+
+/// Documents whose statements can affect a caller's request on the key.
+struct Docs<'w> {
+    /// (policy id, statements, variables, resource policy?).
+    list: Vec<(PolicyId, &'w [Statement], bool, bool)>,
+}
+
+fn docs_for<'w>(world: &'w World, key: usize, cand: &Candidate) -> Docs<'w> {
+    let mut list = Vec::new();
+    let mut push = |slot: &PolicySlot, rp: bool| {
+        if let (PolicySlot::Known(id), Some(e)) = (slot, world.slot(slot)) {
+            list.push((*id, e.policy.statements.as_slice(), e.policy.variables_enabled(), rp));
+        }
+    };
+    if let Some(slot) = world.keys.get(key).and_then(|k| k.policy.as_ref()) {
+        push(slot, true);
+    }
+    if !cand.assume_identity_allows {
+        let ids = identity_slots(world, &cand.caller);
+        if ids.found {
+            for s in &ids.inline {
+                push(s, false);
+            }
+            for m in ids.managed.iter().chain(ids.boundary.iter()) {
+                if let Some(mp) = world.managed_policies.get(m) {
+                    push(&mp.policy, false);
+                }
+            }
+        } else {
+            for id in &world.loose_identity {
+                push(&PolicySlot::Known(*id), false);
+            }
+        }
+    }
+    for p in world.org_policies.values() {
+        push(&p.policy, p.kind == crate::policy::model::DocKind::Rcp);
+    }
+    Docs { list }
+}
+
+/// Could any allow path let this caller in, ignoring conditions? (A necessary condition.)
+fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, docs: &Docs<'_>, ctx: &Context) -> bool {
+    let Some(k) = world.keys.get(key) else { return false };
+    let short = action.strip_prefix("kms:").unwrap_or(action);
+    let no_conditions = |_: &Condition| false;
+    let q = |rp: bool| StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: rp };
+    let mut kp_grades = Vec::new();
+    let mut identity_allows = cand.assume_identity_allows || matches!(cand.caller, Caller::Root { .. });
+    for (i, (_, statements, vars, rp)) in docs.list.iter().enumerate() {
+        for st in statements.iter().filter(|s| s.effect == Effect::Allow) {
+            let g = statement_applies(world, st, &q(*rp), ctx, *vars, &no_conditions);
+            if g == PrincipalMatch::None {
+                continue;
+            }
+            if i == 0 && *rp && k.policy.is_some() {
+                kp_grades.push(g);
+            } else if !*rp {
+                identity_allows = true;
+            }
+        }
+    }
+    let grant = k.grants.iter().flatten().any(|g| {
+        g.operations.iter().any(|o| o == short)
+            && match_grantee(&g.grantee, &cand.caller, world) != PrincipalMatch::None
+    });
+    let retire = short == "RetireGrant" && k.grants.as_ref().is_some_and(|g| !g.is_empty());
+    grant
+        || retire
+        || kp_grades.iter().any(|g| matches!(g, PrincipalMatch::Direct | PrincipalMatch::DirectLimited))
+        || (!kp_grades.is_empty() && identity_allows)
+}
+
+/// Solves `who-can` directly (no paths) for one principal. Returns the entry when some
+/// candidate request is allowed.
+#[must_use]
+pub fn solve_principal(world: &World, key: usize, action: &str, cand: &Candidate) -> Option<Entry> {
+    solve_principal_with(world, key, action, cand, &BTreeMap::new(), &[])
+}
+
+/// [`solve_principal`] with some context keys fixed (set in every candidate request) and some
+/// kept absent.
+#[must_use]
+pub fn solve_principal_with(
+    world: &World,
+    key: usize,
+    action: &str,
+    cand: &Candidate,
+    fixed: &BTreeMap<String, CtxValue>,
+    absent: &[&str],
+) -> Option<Entry> {
+    let k = world.keys.get(key)?;
+    let action = canonical_action(action);
+    let mut implied = Context::new();
+    implied_context(world, k, &cand.caller, &action, None, &mut implied);
+    let docs = docs_for(world, key, cand);
+    if !could_be_allowed(world, key, &action, cand, &docs, &implied) {
+        return None;
+    }
+    let is_implied = |kl: &str| kl != "kms:requestalias" && implied.contains(kl);
+    let mut dom = Domain::default();
+    for (_, statements, _, _) in &docs.list {
+        for st in *statements {
+            for c in &st.conditions {
+                dom.add_condition(c, &is_implied);
+            }
+        }
+    }
+    for g in k.grants.iter().flatten() {
+        for pairs in g.ec_equals.iter().chain(g.ec_subset.iter()) {
+            dom.add_ec_pairs(pairs);
+        }
+    }
+    if let Some(ra) = dom.keys.get_mut("kms:requestalias") {
+        ra.values = world.aliases_of(k).into_iter().collect();
+    }
+    for f in fixed.keys() {
+        dom.keys.remove(&f.to_ascii_lowercase());
+    }
+    for a in absent {
+        dom.keys.remove(&a.to_ascii_lowercase());
+    }
+    let mut assignments = enumerate(&dom);
+    for a in &mut assignments {
+        a.extend(fixed.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let mut allowed: Vec<(Witness, Vec<Reason>)> = Vec::new();
+    let mut denied: Option<Witness> = None;
+    for a in &assignments {
+        let w = Witness {
+            principal: cand.caller.arn(),
+            action: action.clone(),
+            context: a.clone(),
+            assume_identity_allows: cand.assume_identity_allows,
+        };
+        let req = w.request(world, key, &cand.caller);
+        let resp = authorize(world, &req);
+        if resp.decision == Decision::Allow {
+            allowed.push((w, resp.reasons));
+        } else if denied.is_none() {
+            denied = Some(w);
+        }
+    }
+    let (first, _) = allowed.first()?.clone();
+    let unconditional = denied.is_none();
+    let conditions =
+        if unconditional { vec![Vec::new()] } else { dnf(world, k, &action, cand, &docs, &implied, &allowed) };
+    let condition_text = dnf_text(&conditions);
+    let reasons = allowed.first().map(|(_, r)| r.clone()).unwrap_or_default();
+    let path = vec![direct_hop(world, &cand.name, &k.arn, &reasons)];
+    Some(Entry {
+        principal: cand.name.clone(),
+        kind: cand.kind,
+        unconditional,
+        conditions,
+        condition_text,
+        path,
+        witness: first,
+        counter_example: if unconditional { None } else { denied },
+        transitive: false,
+        caller: cand.caller.clone(),
+    })
+}
+
+fn direct_hop(world: &World, from: &str, key_arn: &str, reasons: &[Reason]) -> Hop {
+    let via = if reasons.iter().any(|r| r.source == ReasonSource::Grant) {
+        "grant"
+    } else if reasons.iter().any(|r| r.source == ReasonSource::IdentityPolicy) {
+        "identity-policy"
+    } else {
+        "key-policy"
+    };
+    let reference = reasons
+        .iter()
+        .map(|r| {
+            let file = r
+                .policy
+                .and_then(|p| world.policy(p))
+                .and_then(|e| world.sources.get(e.policy.source))
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            let rr = reason_ref(world, r);
+            let label = rr.split_once('#').map_or(rr.as_str(), |(_, l)| l).to_string();
+            if r.grant.is_some() {
+                label
+            } else {
+                format!("{file}#{label}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Hop { from: from.to_string(), to: key_arn.to_string(), via: via.into(), reference }
+}
+
+/// All candidate contexts (explicit keys only), capped at [`MAX_CANDIDATES`].
+fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
+    let mut axes: Vec<Vec<Vec<(String, CtxValue)>>> = Vec::new();
+    for kc in dom.keys.values() {
+        let mut opts: Vec<Vec<(String, CtxValue)>> = vec![Vec::new()];
+        let mut vals: Vec<String> = kc.values.iter().cloned().collect();
+        if !vals.iter().any(|v| v == OTHER) {
+            vals.push(OTHER.into());
+        }
+        if kc.multi {
+            opts.push(vec![(kc.name.clone(), CtxValue::Multi(Vec::new()))]);
+            for v in &vals {
+                opts.push(vec![(kc.name.clone(), CtxValue::Multi(vec![v.clone()]))]);
+            }
+            opts.push(vec![(kc.name.clone(), CtxValue::Multi(vals.clone()))]);
+        } else {
+            for v in &vals {
+                opts.push(vec![(kc.name.clone(), CtxValue::Single(v.clone()))]);
+            }
+        }
+        axes.push(opts);
+    }
+    if dom.uses_ec {
+        let mut ec_axes: Vec<Vec<Vec<(String, CtxValue)>>> = Vec::new();
+        let mut names: Vec<&String> = dom.ec.keys().collect();
+        names.truncate(6);
+        for name in names {
+            let mut opts = vec![Vec::new()];
+            let mut vals: Vec<String> = dom.ec.get(name).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+            vals.truncate(4);
+            vals.push(OTHER.into());
+            for v in vals {
+                opts.push(vec![(format!("kms:EncryptionContext:{name}"), CtxValue::Single(v))]);
+            }
+            ec_axes.push(opts);
+        }
+        ec_axes.push(vec![
+            Vec::new(),
+            vec![("kms:EncryptionContext:keyproof-extra".to_string(), CtxValue::Single(OTHER.into()))],
+        ]);
+        axes.extend(ec_axes);
+    }
+    let mut out: Vec<BTreeMap<String, CtxValue>> = vec![BTreeMap::new()];
+    for axis in axes {
+        let mut next = Vec::with_capacity(out.len() * axis.len());
+        'outer: for base in &out {
+            for opt in &axis {
+                if next.len() >= MAX_CANDIDATES {
+                    break 'outer;
+                }
+                let mut m = base.clone();
+                m.extend(opt.iter().cloned());
+                next.push(m);
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// Builds the DNF: per distinct set of allowing statements, the conditions on free keys of
+/// those statements, and, for every deny statement that could fire for this caller, one of its
+/// free conditions negated. Terms with no allowed witness are dropped.
+fn dnf(
+    world: &World,
+    k: &crate::world::Key,
+    action: &str,
+    cand: &Candidate,
+    docs: &Docs<'_>,
+    implied: &Context,
+    allowed: &[(Witness, Vec<Reason>)],
+) -> Vec<Vec<Atom>> {
+    let free = |c: &Condition| {
+        (c.key_lc != "kms:requestalias" && !implied.contains(&c.key_lc)) || c.key_lc.starts_with(EC_PREFIX)
+    };
+    let statement = |r: &Reason| -> Option<(&Statement, bool)> {
+        let e = world.policy(r.policy?)?;
+        let st = e.policy.statements.iter().find(|s| Some(s.index) == r.index)?;
+        Some((st, e.policy.variables_enabled()))
+    };
+    // Deny statements that apply to this caller apart from free conditions.
+    let mut deny_groups: Vec<Vec<Atom>> = Vec::new();
+    for (_, statements, vars, rp) in &docs.list {
+        for st in statements.iter().filter(|s| s.effect == Effect::Deny) {
+            let q = StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: *rp };
+            let not_free = |c: &Condition| !free(c);
+            if statement_applies(world, st, &q, implied, *vars, &not_free) == PrincipalMatch::None {
+                continue;
+            }
+            let atoms: Vec<Atom> =
+                st.conditions.iter().filter(|c| free(c)).map(|c| Atom::from_condition(c, true)).collect();
+            if !atoms.is_empty() {
+                deny_groups.push(atoms);
+            }
+        }
+    }
+    let mut terms: BTreeSet<Vec<Atom>> = BTreeSet::new();
+    let mut seen_reason_sets: BTreeSet<Vec<Reason>> = BTreeSet::new();
+    for (_, reasons) in allowed {
+        let mut rs = reasons.clone();
+        rs.sort();
+        if !seen_reason_sets.insert(rs) {
+            continue;
+        }
+        let mut base: Vec<Atom> = Vec::new();
+        for r in reasons.iter().filter(|r| r.effect == Effect::Allow) {
+            if let Some((st, _)) = statement(r) {
+                base.extend(st.conditions.iter().filter(|c| free(c)).map(|c| Atom::from_condition(c, false)));
+            }
+        }
+        let mut expanded: Vec<Vec<Atom>> = vec![base];
+        for g in &deny_groups {
+            let mut next = Vec::new();
+            for t in &expanded {
+                for a in g {
+                    let mut t2 = t.clone();
+                    t2.push(a.clone());
+                    next.push(t2);
+                }
+            }
+            expanded = next;
+            if expanded.len() > 256 {
+                break;
+            }
+        }
+        for mut t in expanded {
+            t.sort();
+            t.dedup();
+            terms.insert(t);
+        }
+    }
+    // Keep only terms some allowed witness satisfies.
+    let holds = |t: &[Atom], w: &Witness| -> bool {
+        let req = w.request(world, 0, &cand.caller);
+        let mut ctx = req.context.clone();
+        implied_context(world, k, &cand.caller, action, None, &mut ctx);
+        t.iter().all(|a| {
+            let cond = atom_condition(a);
+            cond.is_some_and(|c| condition_holds(&c, &ctx, true) != a.negated)
+        })
+    };
+    terms.into_iter().filter(|t| allowed.iter().any(|(w, _)| holds(t, w))).collect()
+}
+
+fn atom_condition(a: &Atom) -> Option<Condition> {
+    use crate::source::{Span, Spanned};
+    Some(Condition {
+        op: crate::policy::model::Operator::parse(&a.op),
+        op_text: Spanned::new(a.op.clone(), Span::default()),
+        key: Spanned::new(a.key.clone(), Span::default()),
+        key_lc: a.key.to_ascii_lowercase(),
+        values: a.values.iter().map(|v| Spanned::new(v.clone(), Span::default())).collect(),
+        values_span: Span::default(),
+    })
+}
+
+/// The DNF as one line of text.
+#[must_use]
+pub fn dnf_text(terms: &[Vec<Atom>]) -> String {
+    if terms.iter().any(Vec::is_empty) {
+        return "always".into();
+    }
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|t| {
+            let s = t.iter().map(Atom::text).collect::<Vec<_>>().join(" and ");
+            if terms.len() > 1 && t.len() > 1 {
+                format!("({s})")
+            } else {
+                s
+            }
+        })
+        .collect();
+    parts.join(" or ")
+}
+
+/// Options of a who-can query.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    /// Index of the key.
+    pub key: usize,
+    /// Action (default `kms:Decrypt`).
+    pub action: String,
+    /// Leave out transitive entries.
+    pub direct_only: bool,
+}
+
+/// Answers who can perform the action on the key.
+#[must_use]
+pub fn who_can(world: &World, q: &Query) -> Answer {
+    use rayon::prelude::*;
+    let action = canonical_action(if q.action.is_empty() { "kms:Decrypt" } else { &q.action });
+    let Some(k) = world.keys.get(q.key) else {
+        return Answer { key: String::new(), action, principals: Vec::new(), assumptions: Vec::new() };
+    };
+    let universe = universe(world, q.key);
+    let mut entries: Vec<Entry> =
+        universe.par_iter().filter_map(|c| solve_principal(world, q.key, &action, c)).collect();
+    if !q.direct_only {
+        let extra = graph::transitive(world, q.key, &action, &universe, &entries);
+        entries.extend(extra);
+    }
+    entries.sort_by(|a, b| (a.principal.as_str(), a.transitive).cmp(&(b.principal.as_str(), b.transitive)));
+    entries.dedup_by(|a, b| a.principal == b.principal);
+    let mut assumptions = assumptions(world, q.key);
+    if catalog().action(&action).is_none() {
+        assumptions.push(format!("`{action}` is not a known KMS action"));
+    }
+    Answer { key: k.arn.clone(), action, principals: entries, assumptions }
+}
+
+fn assumptions(world: &World, key: usize) -> Vec<String> {
+    let mut out = vec![
+        "`*` stands for any principal of an account outside the inputs whose own IAM policies allow the request".to_string(),
+        format!(
+            "`arn:aws:iam::ACCT:root` entries of kind `account` stand for principals of an account whose IAM is not in the inputs, assuming its IAM allows the request"
+        ),
+        "request contexts were explored over the values the policies mention, the key absent, and one unmentioned value per key".to_string(),
+    ];
+    if let Some(k) = world.keys.get(key) {
+        if k.grants.is_none() {
+            out.push(format!("grants of `{}` were not collected: access through grants is unknown", k.arn));
+        }
+        if k.policy.is_none() {
+            out.push(format!("the key policy of `{}` was not collected", k.arn));
+        }
+    }
+    for a in world.accounts.values().filter(|a| !a.iam_complete) {
+        out.push(format!("IAM of account `{}` is not complete in the inputs", a.id));
+    }
+    if world.org.is_none() {
+        out.push("no organization data: SCPs and RCPs were not evaluated".into());
+    }
+    out.extend(world.assumptions.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
+}
