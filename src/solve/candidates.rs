@@ -100,7 +100,7 @@ pub fn instantiate(v: &str, family: OpFamily) -> Vec<String> {
                 out.push(OTHER.to_string());
             } else if v.contains(['*', '?']) {
                 out.push(v.replace('*', "").replace('?', "x"));
-                out.push(v.replace('*', "x").replace('?', "x"));
+                out.push(v.replace(['*', '?'], "x"));
                 if family == OpFamily::Arn {
                     out.push(v.replace('*', "x0").replace('?', "x"));
                 }
