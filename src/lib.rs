@@ -1,5 +1,6 @@
 //! keyproof: proves who can use an AWS KMS key.
 pub mod eval;
+pub mod ingest;
 pub mod policy;
 pub mod source;
 pub mod world;
