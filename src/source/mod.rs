@@ -174,8 +174,9 @@ impl SourceMap {
             let Some(src) = self.get(id) else { break };
             let Some(emb) = &src.embedding else { break };
             let map = |o: u32| emb.map.get(o as usize).or(emb.map.last()).copied().unwrap_or(0);
-            let end = if span.end > span.start { map(span.end - 1) + 1 } else { map(span.end) };
-            span = Span { start: map(span.start), end: end.max(map(span.start)) };
+            // `map[end]` is where the raw text of the next decoded character starts, so an
+            // escape (`\"`, `\u0026`, `%22`) that produced the last character stays whole.
+            span = Span { start: map(span.start), end: map(span.end).max(map(span.start)) };
             id = emb.parent;
         }
         (id, span)
@@ -215,5 +216,20 @@ mod tests {
         assert_eq!(src.line_col(4), (2, 3));
         // after the two-byte `é`, the column counts characters
         assert_eq!(src.line_col(7), (2, 5));
+    }
+
+    #[test]
+    fn embedded_span_keeps_a_trailing_escape_whole() {
+        let map = SourceMap::new();
+        let outer = r#"{"P": "{\"a\": \"x\"}"}"#;
+        let id = map.add_file("o.json", outer);
+        let start = outer.find("{\\").unwrap();
+        let raw = &outer[start..outer.len() - 2];
+        let (text, m) = crate::policy::json::unescape_with_map(raw, u32::try_from(start).unwrap());
+        assert_eq!(text, r#"{"a": "x"}"#);
+        let inner = map.add_embedded(id, "/P".into(), text.clone(), m);
+        let x = text.find("\"x\"").unwrap();
+        let span = Span::new(x, x + 3);
+        assert_eq!(map.outer_text(inner, span).as_deref(), Some(r#"\"x\""#));
     }
 }

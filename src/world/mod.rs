@@ -234,7 +234,7 @@ pub struct KeyMetadata {
     pub primary_arn: Option<String>,
     /// Replica ARNs (multi-Region).
     pub replica_arns: Vec<String>,
-    /// `DeletionDate` when pending deletion.
+    /// `DeletionDate` when pending deletion, normalised to ISO-8601 UTC (`2024-04-02T00:00:00Z`).
     pub deletion_date: Option<String>,
     /// Description.
     pub description: Option<String>,
@@ -295,6 +295,14 @@ pub struct Key {
     pub deletion_window_days: Option<u32>,
     /// Where it came from.
     pub origin: Origin,
+}
+
+impl Key {
+    /// True for an AWS managed key (`KeyManager: AWS`); unknown metadata counts as customer managed.
+    #[must_use]
+    pub fn is_aws_managed(&self) -> bool {
+        self.metadata.as_ref().is_some_and(|m| m.manager == "AWS")
+    }
 }
 
 /// A grant on a key.
@@ -445,6 +453,9 @@ pub struct World {
     pub managed_policies: BTreeMap<String, ManagedPolicy>,
     /// Identity policies attached to nothing (loose files).
     pub loose_identity: Vec<PolicyId>,
+    /// Trust policies read from loose files (a resource policy whose actions are all `sts:*`),
+    /// attached to no role.
+    pub loose_trust: Vec<PolicyId>,
     /// Keys.
     pub keys: Vec<Key>,
     /// Aliases.
