@@ -45,20 +45,33 @@ impl Domain {
     pub fn add_condition(&mut self, c: &Condition, implied: &dyn Fn(&str) -> bool) {
         let Some(op) = c.op else { return };
         let family = op.base.family();
+        let ignore_case = matches!(
+            op.base,
+            crate::policy::model::OpBase::StringEqualsIgnoreCase
+                | crate::policy::model::OpBase::StringNotEqualsIgnoreCase
+        );
         let values: Vec<&str> = c.values.iter().map(|v| v.value.as_str()).collect();
+        let expand = |v: &str| -> Vec<String> {
+            let mut out = instantiate(v, family);
+            if ignore_case {
+                out.push(v.to_lowercase());
+                out.push(v.to_uppercase());
+            }
+            out
+        };
         if let Some(k) = c.key_lc.strip_prefix(EC_PREFIX) {
             self.uses_ec = true;
             let name = c.key.value.get(EC_PREFIX.len()..).unwrap_or(k).to_string();
             let entry = self.ec.entry(name).or_default();
             for v in &values {
-                entry.extend(instantiate(v, family));
+                entry.extend(expand(v));
             }
             return;
         }
         if c.key_lc == "kms:encryptioncontextkeys" {
             self.uses_ec = true;
             for v in &values {
-                for name in instantiate(v, family) {
+                for name in expand(v).into_iter().filter(|n| n != OTHER) {
                     self.ec.entry(name).or_default();
                 }
             }
@@ -76,7 +89,7 @@ impl Domain {
             entry.values.insert(OTHER.into());
         }
         for v in &values {
-            entry.values.extend(instantiate(v, family));
+            entry.values.extend(expand(v));
         }
     }
 
@@ -106,14 +119,6 @@ pub fn instantiate(v: &str, family: OpFamily) -> Vec<String> {
                 }
             } else {
                 out.push(v.to_string());
-                let lower = v.to_lowercase();
-                if lower != v {
-                    out.push(lower);
-                }
-                let upper = v.to_uppercase();
-                if upper != v {
-                    out.push(upper);
-                }
             }
             out.push(OTHER.to_string());
         }

@@ -542,15 +542,16 @@ fn direct_hop(world: &World, from: &str, key_arn: &str, reasons: &[Reason]) -> H
     Hop { from: from.to_string(), to: key_arn.to_string(), via: via.into(), reference }
 }
 
-/// All candidate contexts (explicit keys only), capped at [`MAX_CANDIDATES`].
+/// All candidate contexts (explicit keys only). When the full product exceeds
+/// [`MAX_CANDIDATES`], the longest axes are shortened first (the key absent and the first
+/// values are kept), so every key still varies.
 fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
-    let mut axes: Vec<Vec<Vec<(String, CtxValue)>>> = Vec::new();
+    type Opt = Vec<(String, CtxValue)>;
+    let mut axes: Vec<Vec<Opt>> = Vec::new();
     for kc in dom.keys.values() {
-        let mut opts: Vec<Vec<(String, CtxValue)>> = vec![Vec::new()];
-        let mut vals: Vec<String> = kc.values.iter().cloned().collect();
-        if !vals.iter().any(|v| v == OTHER) {
-            vals.push(OTHER.into());
-        }
+        let mut opts: Vec<Opt> = vec![Vec::new()];
+        let mut vals: Vec<String> = kc.values.iter().filter(|v| *v != OTHER).cloned().collect();
+        vals.push(OTHER.into());
         if kc.multi {
             opts.push(vec![(kc.name.clone(), CtxValue::Multi(Vec::new()))]);
             for v in &vals {
@@ -565,38 +566,41 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
         axes.push(opts);
     }
     if dom.uses_ec {
-        let mut ec_axes: Vec<Vec<Vec<(String, CtxValue)>>> = Vec::new();
-        let mut names: Vec<&String> = dom.ec.keys().collect();
-        names.truncate(6);
-        for name in names {
-            let mut opts = vec![Vec::new()];
-            let mut vals: Vec<String> = dom.ec.get(name).map(|s| s.iter().cloned().collect()).unwrap_or_default();
-            vals.truncate(4);
+        for (name, values) in &dom.ec {
+            let mut opts: Vec<Opt> = vec![Vec::new()];
+            let mut vals: Vec<String> = values.iter().filter(|v| *v != OTHER).cloned().collect();
             vals.push(OTHER.into());
             for v in vals {
                 opts.push(vec![(format!("kms:EncryptionContext:{name}"), CtxValue::Single(v))]);
             }
-            ec_axes.push(opts);
+            axes.push(opts);
         }
-        ec_axes.push(vec![
+        axes.push(vec![
             Vec::new(),
             vec![("kms:EncryptionContext:keyproof-extra".to_string(), CtxValue::Single(OTHER.into()))],
         ]);
-        axes.extend(ec_axes);
+    }
+    let product = |axes: &[Vec<Opt>]| axes.iter().fold(1usize, |p, a| p.saturating_mul(a.len().max(1)));
+    while product(&axes) > MAX_CANDIDATES {
+        let Some(longest) = axes.iter_mut().max_by_key(|a| a.len()) else { break };
+        if longest.len() <= 2 {
+            break;
+        }
+        // Drop the second-to-last option: keeps "absent", the first values and the unmentioned value.
+        let idx = longest.len() - 2;
+        longest.remove(idx);
     }
     let mut out: Vec<BTreeMap<String, CtxValue>> = vec![BTreeMap::new()];
     for axis in axes {
         let mut next = Vec::with_capacity(out.len() * axis.len());
-        'outer: for base in &out {
+        for base in &out {
             for opt in &axis {
-                if next.len() >= MAX_CANDIDATES {
-                    break 'outer;
-                }
                 let mut m = base.clone();
                 m.extend(opt.iter().cloned());
                 next.push(m);
             }
         }
+        next.truncate(MAX_CANDIDATES);
         out = next;
     }
     out
