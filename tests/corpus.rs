@@ -1,6 +1,8 @@
 //! The decision corpus: `fixtures/corpus/<scenario>/case.json`, each request citing the rule of
 //! semantics.md it encodes. Decisions and reason sets are compared; messages never are.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
