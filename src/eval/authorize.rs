@@ -298,6 +298,15 @@ fn reason(doc: &Doc<'_>, index: usize, effect: Effect) -> Reason {
 
 /// Context keys implied by the caller alone (principal ARN, account, type, tags, organization).
 pub fn implied_caller_context(world: &World, caller: &Caller, ctx: &mut Context) {
+    let layer = world.cached_layer(&format!("caller\u{0}{}", caller.arn()), || {
+        let mut c = Context::new();
+        caller_layer(world, caller, &mut c);
+        c.into_layer()
+    });
+    ctx.push_layer(layer);
+}
+
+fn caller_layer(world: &World, caller: &Caller, ctx: &mut Context) {
     let single = |v: &str| CtxValue::Single(v.to_string());
     match caller {
         Caller::Service(name) => {
@@ -319,23 +328,19 @@ pub fn implied_caller_context(world: &World, caller: &Caller, ctx: &mut Context)
                 }
             }
             let tags = match caller {
-                Caller::User { account, name, .. } => {
-                    world.users.iter().find(|u| &u.account == account && &u.name == name).map(|u| {
-                        ctx.set_default("aws:username", single(name));
-                        if let Some(id) = &u.id {
-                            ctx.set_default("aws:userid", single(id));
-                        }
-                        &u.tags
-                    })
-                }
-                Caller::AssumedRole { account, role, session, .. } => {
-                    world.roles.iter().find(|r| &r.account == account && r.name.eq_ignore_ascii_case(role)).map(|r| {
-                        if let Some(id) = &r.id {
-                            ctx.set_default("aws:userid", single(&format!("{id}:{session}")));
-                        }
-                        &r.tags
-                    })
-                }
+                Caller::User { account, name, .. } => world.user(account, name).map(|u| {
+                    ctx.set_default("aws:username", single(name));
+                    if let Some(id) = &u.id {
+                        ctx.set_default("aws:userid", single(id));
+                    }
+                    &u.tags
+                }),
+                Caller::AssumedRole { account, role, session, .. } => world.role(account, role).map(|r| {
+                    if let Some(id) = &r.id {
+                        ctx.set_default("aws:userid", single(&format!("{id}:{session}")));
+                    }
+                    &r.tags
+                }),
                 Caller::Root { account } => {
                     ctx.set_default("aws:userid", single(account));
                     None
@@ -366,6 +371,29 @@ pub fn implied_context(
     } else if !matches!(caller, Caller::Service(_)) {
         ctx.set_default("aws:ViaAWSService", single("false"));
     }
+    let layer = world.cached_layer(&format!("key\u{0}{}", key.arn), || {
+        let mut c = Context::new();
+        key_layer(world, key, &mut c);
+        c.into_layer()
+    });
+    ctx.push_layer(layer);
+    let md_spec_symmetric = key.metadata.as_ref().is_none_or(|m| m.spec == "SYMMETRIC_DEFAULT");
+    if let Some(a) = via_alias {
+        let name = a.rsplit_once(":alias/").map_or(a.to_string(), |(_, n)| format!("alias/{n}"));
+        ctx.set_default("kms:RequestAlias", single(&name));
+    }
+    let short = action.strip_prefix("kms:").unwrap_or(action);
+    if EC_OPERATIONS.contains(&short) && md_spec_symmetric {
+        ctx.set_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
+    }
+    if matches!(short, "ReEncryptFrom" | "ReEncryptTo") {
+        ctx.set_default("kms:ReEncryptOnSameKey", single("false"));
+    }
+}
+
+/// Keys implied by the key alone (tags, aliases, spec, account, organization).
+fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
+    let single = |v: &str| CtxValue::Single(v.to_string());
     ctx.set_default("aws:SecureTransport", single("true"));
     ctx.set_default("aws:RequestedRegion", single(&key.region));
     ctx.set_default("aws:ResourceAccount", single(&key.account));
@@ -390,17 +418,6 @@ pub fn implied_context(
     let aliases = world.aliases_of(key);
     if !aliases.is_empty() {
         ctx.set_default("kms:ResourceAliases", CtxValue::Multi(aliases));
-    }
-    if let Some(a) = via_alias {
-        let name = a.rsplit_once(":alias/").map_or(a.to_string(), |(_, n)| format!("alias/{n}"));
-        ctx.set_default("kms:RequestAlias", single(&name));
-    }
-    let short = action.strip_prefix("kms:").unwrap_or(action);
-    if EC_OPERATIONS.contains(&short) && md.spec == "SYMMETRIC_DEFAULT" {
-        ctx.set_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
-    }
-    if matches!(short, "ReEncryptFrom" | "ReEncryptTo") {
-        ctx.set_default("kms:ReEncryptOnSameKey", single("false"));
     }
 }
 
@@ -799,12 +816,12 @@ pub fn identity_slots(world: &World, caller: &Caller) -> IdentitySlots {
     let mut out = IdentitySlots::default();
     match caller {
         Caller::User { account, name, .. } | Caller::FederatedUser { account, name } => {
-            if let Some(u) = world.users.iter().find(|u| &u.account == account && &u.name == name) {
+            if let Some(u) = world.user(account, name) {
                 out.found = true;
                 out.inline.extend(u.inline.iter().cloned());
                 out.managed.extend(u.managed.iter().cloned());
                 for gname in &u.groups {
-                    if let Some(g) = world.groups.iter().find(|g| &g.account == account && &g.name == gname) {
+                    if let Some(g) = world.group(account, gname) {
                         out.inline.extend(g.inline.iter().cloned());
                         out.managed.extend(g.managed.iter().cloned());
                     }
@@ -813,7 +830,7 @@ pub fn identity_slots(world: &World, caller: &Caller) -> IdentitySlots {
             }
         }
         Caller::AssumedRole { account, role, .. } => {
-            if let Some(r) = world.roles.iter().find(|r| &r.account == account && r.name.eq_ignore_ascii_case(role)) {
+            if let Some(r) = world.role(account, role) {
                 out.found = true;
                 out.inline.extend(r.inline.iter().cloned());
                 out.managed.extend(r.managed.iter().cloned());

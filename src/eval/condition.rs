@@ -52,11 +52,9 @@ pub fn condition_holds(cond: &Condition, ctx: &Context, variables: bool) -> bool
         return null_holds(cond, ctx);
     }
     let negated = op.base.negated();
-    let value = match ctx.get(&cond.key_lc) {
-        // §3.2: an empty multi-value list is treated like an absent key.
-        Some(CtxValue::Multi(v)) if v.is_empty() => None,
-        other => other,
-    };
+    let value = ctx.get(&cond.key_lc);
+    // §3.2: an empty multi-value list is treated like an absent key.
+    let value = value.filter(|v| !matches!(v.as_ref(), CtxValue::Multi(m) if m.is_empty()));
     let Some(value) = value else {
         // §3.4 / U4: any IfExists (also inside a set operator) makes an absent key true.
         if op.if_exists {
@@ -72,7 +70,7 @@ pub fn condition_holds(cond: &Condition, ctx: &Context, variables: bool) -> bool
     };
     let pv = PolicyValues::new(cond, ctx, variables);
     match op.set {
-        None => match &value {
+        None => match value.as_ref() {
             CtxValue::Single(s) => pv.holds_for(op.base, s),
             // U6 (§4.4): several EC keys folding to the same name: a positive operator holds if
             // any value satisfies it, a negated operator only if all do.
@@ -97,7 +95,7 @@ pub fn condition_holds(cond: &Condition, ctx: &Context, variables: bool) -> bool
 /// OR-ed; values compare case-insensitively; other values never match. U14: an empty string (and
 /// an empty list, §3.2) count as absent here.
 fn null_holds(cond: &Condition, ctx: &Context) -> bool {
-    let absent = match ctx.get(&cond.key_lc) {
+    let absent = match ctx.get(&cond.key_lc).as_deref() {
         None => true,
         Some(CtxValue::Single(s)) => s.is_empty(),
         Some(CtxValue::Multi(v)) => v.is_empty(),
@@ -297,8 +295,8 @@ pub fn substitute(template: &str, ctx: &Context) -> Option<Vec<Segment>> {
             Some((var, used)) => {
                 let text = match var {
                     Var::Special(c) => c.to_string(),
-                    Var::Key { name, default } => match ctx.get(name) {
-                        Some(CtxValue::Single(s)) => s,
+                    Var::Key { name, default } => match ctx.get(name).as_deref() {
+                        Some(CtxValue::Single(s)) => s.clone(),
                         // An empty list is an absent key (§3.2): the default applies.
                         Some(CtxValue::Multi(v)) if v.is_empty() => default?.to_string(),
                         // §3.6: multi-valued keys cannot be variables.

@@ -1,6 +1,8 @@
 //! The request context: condition keys and their values (semantics.md §2.1).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A context value: single-valued keys hold one string, multi-valued keys a list.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -32,14 +34,28 @@ impl CtxValue {
 /// The prefix of encryption-context condition keys, lowercased.
 pub const EC_PREFIX: &str = "kms:encryptioncontext:";
 
+/// A shared set of context keys (lowercased name → original spelling and value), such as the
+/// keys the world implies for one principal or one key. Layers are built once and shared.
+pub type Layer = BTreeMap<String, (String, CtxValue)>;
+
 /// Request context. Key names are case-insensitive (stored lowercased, original spelling kept
 /// for output). The encryption context is kept exactly as given, because its keys are
 /// case-sensitive for cryptography and grants but case-insensitive in `kms:EncryptionContext:<k>`.
+/// Explicit keys take precedence over the shared layers, which are looked up in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
     keys: BTreeMap<String, (String, CtxValue)>,
+    layers: Vec<Arc<Layer>>,
     ec: BTreeMap<String, String>,
     ec_present: bool,
+}
+
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 impl Context {
@@ -62,18 +78,35 @@ impl Context {
     /// Sets a key only if it is not already set (world-implied values never override
     /// explicit ones).
     pub fn set_default(&mut self, key: &str, value: CtxValue) {
-        self.keys.entry(key.to_ascii_lowercase()).or_insert_with(|| (key.to_string(), value));
+        if !self.contains(key) {
+            self.keys.insert(key.to_ascii_lowercase(), (key.to_string(), value));
+        }
     }
 
-    /// Removes a key.
+    /// Adds a shared layer of defaults, consulted after the explicit keys and earlier layers.
+    pub fn push_layer(&mut self, layer: Arc<Layer>) {
+        self.layers.push(layer);
+    }
+
+    /// The explicit keys as a layer (the encryption context is not part of it).
+    #[must_use]
+    pub fn into_layer(self) -> Layer {
+        self.keys
+    }
+
+    /// Removes an explicit key.
     pub fn remove(&mut self, key: &str) {
-        self.keys.remove(&key.to_ascii_lowercase());
+        self.keys.remove(lower(key).as_ref());
+    }
+
+    fn lookup(&self, lc: &str) -> Option<&(String, CtxValue)> {
+        self.keys.get(lc).or_else(|| self.layers.iter().find_map(|l| l.get(lc)))
     }
 
     /// True when the key is set.
     #[must_use]
     pub fn contains(&self, key: &str) -> bool {
-        self.keys.contains_key(&key.to_ascii_lowercase())
+        self.lookup(lower(key).as_ref()).is_some()
     }
 
     /// Sets the encryption context (exact keys and values). Also fills
@@ -99,22 +132,25 @@ impl Context {
     /// folds to `<k>` (semantics.md §4.4, U6): one value normally, several when the EC holds
     /// keys differing only by case. `kms:EncryptionContextKeys` is derived from the EC unless set.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<CtxValue> {
-        let lc = key.to_ascii_lowercase();
+    pub fn get(&self, key: &str) -> Option<Cow<'_, CtxValue>> {
+        let lc = lower(key);
         if let Some(k) = lc.strip_prefix(EC_PREFIX) {
-            let vals: Vec<String> =
-                self.ec.iter().filter(|(ek, _)| ek.to_lowercase() == k).map(|(_, v)| v.clone()).collect();
-            return match vals.len() {
-                0 => self.keys.get(&lc).map(|(_, v)| v.clone()),
-                1 => vals.into_iter().next().map(CtxValue::Single),
-                _ => Some(CtxValue::Multi(vals)),
+            let mut vals = self.ec.iter().filter(|(ek, _)| ek.eq_ignore_ascii_case(k) || ek.to_lowercase() == k);
+            return match (vals.next(), vals.next()) {
+                (None, _) => self.lookup(&lc).map(|(_, v)| Cow::Borrowed(v)),
+                (Some((_, v)), None) => Some(Cow::Owned(CtxValue::Single(v.clone()))),
+                (Some((_, a)), Some((_, b))) => {
+                    let mut all = vec![a.clone(), b.clone()];
+                    all.extend(vals.map(|(_, v)| v.clone()));
+                    Some(Cow::Owned(CtxValue::Multi(all)))
+                }
             };
         }
-        if let Some((_, v)) = self.keys.get(&lc) {
-            return Some(v.clone());
+        if let Some((_, v)) = self.lookup(&lc) {
+            return Some(Cow::Borrowed(v));
         }
         if lc == "kms:encryptioncontextkeys" && !self.ec.is_empty() {
-            return Some(CtxValue::Multi(self.ec.keys().cloned().collect()));
+            return Some(Cow::Owned(CtxValue::Multi(self.ec.keys().cloned().collect())));
         }
         None
     }
@@ -130,7 +166,12 @@ impl Context {
     /// `kms:EncryptionContext:<k>`.
     #[must_use]
     pub fn entries(&self) -> Vec<(String, CtxValue)> {
-        let mut out: Vec<(String, CtxValue)> = self.keys.values().cloned().collect();
+        let mut seen: BTreeMap<&str, &(String, CtxValue)> = BTreeMap::new();
+        for layer in self.layers.iter().rev() {
+            seen.extend(layer.iter().map(|(k, v)| (k.as_str(), v)));
+        }
+        seen.extend(self.keys.iter().map(|(k, v)| (k.as_str(), v)));
+        let mut out: Vec<(String, CtxValue)> = seen.into_values().cloned().collect();
         for (k, v) in &self.ec {
             out.push((format!("kms:EncryptionContext:{k}"), CtxValue::Single(v.clone())));
         }
@@ -147,8 +188,8 @@ mod tests {
     fn ec_lookup_is_case_insensitive_on_the_key_part() {
         let mut c = Context::new();
         c.set_encryption_context([("AppName".to_string(), "Orders".to_string())].into());
-        assert_eq!(c.get("kms:EncryptionContext:appname"), Some(CtxValue::Single("Orders".into())));
-        assert_eq!(c.get("KMS:encryptioncontextkeys"), Some(CtxValue::Multi(vec!["AppName".into()])));
+        assert_eq!(c.get("kms:EncryptionContext:appname").as_deref(), Some(&CtxValue::Single("Orders".into())));
+        assert_eq!(c.get("KMS:encryptioncontextkeys").as_deref(), Some(&CtxValue::Multi(vec!["AppName".into()])));
         assert_eq!(c.get("kms:EncryptionContext:other"), None);
     }
 
@@ -157,6 +198,6 @@ mod tests {
         let mut c = Context::new();
         c.set_single("aws:SourceVpce", "vpce-1");
         c.set_default("aws:sourcevpce", CtxValue::Single("vpce-2".into()));
-        assert_eq!(c.get("AWS:SourceVpce"), Some(CtxValue::Single("vpce-1".into())));
+        assert_eq!(c.get("AWS:SourceVpce").as_deref(), Some(&CtxValue::Single("vpce-1".into())));
     }
 }

@@ -66,11 +66,7 @@ impl Caller {
                 Caller::AssumedRole { account, path, role: name, session: DEFAULT_SESSION.into() }
             }
             PrincipalRef::AssumedRole { account, role, session } => {
-                let path = world
-                    .roles
-                    .iter()
-                    .find(|r| r.account == account && r.name.eq_ignore_ascii_case(&role))
-                    .map_or_else(|| "/".to_string(), |r| r.path.clone());
+                let path = world.role(&account, &role).map_or_else(|| "/".to_string(), |r| r.path.clone());
                 Caller::AssumedRole { account, path, role, session }
             }
             PrincipalRef::FederatedUser { account, name } => Caller::FederatedUser { account, name },
@@ -156,7 +152,7 @@ pub fn match_entry(entry: &PrincipalRef, caller: &Caller, world: &World) -> Prin
         (PrincipalRef::User { account, path, name }, Caller::User { account: ca, path: cp, name: cn })
             if account == ca && name == cn && path == cp =>
         {
-            if deleted(world, account, |w| w.users.iter().any(|u| &u.account == account && &u.name == name)) {
+            if deleted(world, account, |w| w.user(account, name).is_some()) {
                 PrincipalMatch::None
             } else {
                 PrincipalMatch::Direct
@@ -165,9 +161,7 @@ pub fn match_entry(entry: &PrincipalRef, caller: &Caller, world: &World) -> Prin
         (PrincipalRef::Role { account, path, name }, Caller::AssumedRole { account: ca, path: cp, role, .. })
             if account == ca && name.eq_ignore_ascii_case(role) && path == cp =>
         {
-            if deleted(world, account, |w| {
-                w.roles.iter().any(|r| &r.account == account && r.name.eq_ignore_ascii_case(name))
-            }) {
+            if deleted(world, account, |w| w.role(account, name).is_some()) {
                 PrincipalMatch::None
             } else {
                 PrincipalMatch::DirectLimited

@@ -124,7 +124,7 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
         if depth >= MAX_CHAIN {
             continue;
         }
-        let Some(role) = world.roles.iter().find(|r| r.arn == target) else { continue };
+        let Some(role) = world.role_by_arn(&target) else { continue };
         let Some(target_entry) = have.get(&target).cloned() else { continue };
         for cand in universe {
             if cand.name == target || have.contains_key(&cand.name) {

@@ -30,7 +30,7 @@ use crate::policy::model::{Condition, Effect, PolicyId, Statement};
 use crate::world::{PolicySlot, World};
 
 /// Most candidate requests tried per principal.
-pub const MAX_CANDIDATES: usize = 4096;
+pub const MAX_CANDIDATES: usize = 1024;
 
 /// One condition of a DNF term.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -343,11 +343,7 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
 }
 
 fn role_path(world: &World, account: &str, role: &str) -> String {
-    world
-        .roles
-        .iter()
-        .find(|r| r.account == account && r.name.eq_ignore_ascii_case(role))
-        .map_or_else(|| "/".to_string(), |r| r.path.clone())
+    world.role(account, role).map_or_else(|| "/".to_string(), |r| r.path.clone())
 }
 
 /// Documents whose statements can affect a caller's request on the key.
@@ -448,15 +444,28 @@ pub fn solve_principal_with(
         return None;
     }
     let is_implied = |kl: &str| kl != "kms:requestalias" && implied.contains(kl);
+    // Only statements that can apply to this caller and action (conditions aside) and grants
+    // for this caller contribute candidate values.
     let mut dom = Domain::default();
-    for (_, statements, _, _) in &docs.list {
-        for st in *statements {
+    let no_conditions = |_: &Condition| false;
+    for (_, statements, vars, rp) in &docs.list {
+        let q = StatementQuery { caller: &cand.caller, action: &action, resource: &k.arn, resource_policy: *rp };
+        for st in statements.iter() {
+            if statement_applies(world, st, &q, &implied, *vars, &no_conditions) == PrincipalMatch::None {
+                continue;
+            }
             for c in &st.conditions {
                 dom.add_condition(c, &is_implied);
             }
         }
     }
+    let short = action.strip_prefix("kms:").unwrap_or(&action);
     for g in k.grants.iter().flatten() {
+        if !g.operations.iter().any(|o| o == short)
+            || match_grantee(&g.grantee, &cand.caller, world) == PrincipalMatch::None
+        {
+            continue;
+        }
         for pairs in g.ec_equals.iter().chain(g.ec_subset.iter()) {
             dom.add_ec_pairs(pairs);
         }

@@ -5,7 +5,8 @@
 //! without `list-grants.json` has `grants: None` for its keys, and the analysis says so in
 //! its assumptions instead of concluding "no grants".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::policy::err::PolicyDiagnostic;
 use crate::policy::model::{DocKind, Policy, PolicyId};
@@ -430,9 +431,29 @@ pub struct InputError {
     pub column: Option<u32>,
 }
 
+/// Lookup tables built on first use. The world must not change after the first lookup
+/// (loading builds it completely first; [`World::reset_cache`] exists for tests that edit it).
+#[derive(Debug, Default)]
+pub struct Index {
+    roles: HashMap<(String, String), usize>,
+    users: HashMap<(String, String), usize>,
+    groups: HashMap<(String, String), usize>,
+    roles_by_arn: HashMap<String, usize>,
+    aliases: HashMap<(String, String, String), Vec<String>>,
+}
+
+/// Caches of derived data (lookup tables, context layers) shared by every evaluation.
+#[derive(Debug, Default)]
+pub struct Cache {
+    index: OnceLock<Index>,
+    layers: Mutex<HashMap<String, Arc<crate::eval::context::Layer>>>,
+}
+
 /// Everything one run knows.
 #[derive(Debug, Default)]
 pub struct World {
+    /// Derived lookup tables and context layers.
+    pub cache: Cache,
     /// All source texts.
     pub sources: SourceMap,
     /// The policy table.
@@ -530,19 +551,86 @@ impl World {
     /// Alias names of a key (for `kms:ResourceAliases`), sorted.
     #[must_use]
     pub fn aliases_of(&self, key: &Key) -> Vec<String> {
-        let mut v: Vec<String> = self
+        self.index()
             .aliases
-            .iter()
-            .filter(|a| {
-                a.account == key.account
-                    && a.region == key.region
-                    && a.target_key_id.as_deref().is_some_and(|t| t == key.id || t == key.arn)
-            })
-            .map(|a| a.name.clone())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+            .get(&(key.account.clone(), key.region.clone(), key.id.clone()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The lookup tables (built on first use).
+    pub fn index(&self) -> &Index {
+        self.cache.index.get_or_init(|| {
+            let mut ix = Index::default();
+            for (i, r) in self.roles.iter().enumerate() {
+                ix.roles.entry((r.account.clone(), r.name.to_lowercase())).or_insert(i);
+                ix.roles_by_arn.entry(r.arn.clone()).or_insert(i);
+            }
+            for (i, u) in self.users.iter().enumerate() {
+                ix.users.entry((u.account.clone(), u.name.clone())).or_insert(i);
+            }
+            for (i, g) in self.groups.iter().enumerate() {
+                ix.groups.entry((g.account.clone(), g.name.clone())).or_insert(i);
+            }
+            for a in &self.aliases {
+                let Some(target) = a.target_key_id.as_deref() else { continue };
+                let id = target.rsplit_once(":key/").map_or(target, |(_, id)| id);
+                ix.aliases
+                    .entry((a.account.clone(), a.region.clone(), id.to_string()))
+                    .or_default()
+                    .push(a.name.clone());
+            }
+            for v in ix.aliases.values_mut() {
+                v.sort();
+                v.dedup();
+            }
+            ix
+        })
+    }
+
+    /// Drops the derived caches (after editing a world that was already queried).
+    pub fn reset_cache(&mut self) {
+        self.cache = Cache::default();
+    }
+
+    /// A role by account and name (role names are case-insensitive).
+    #[must_use]
+    pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
+        let i = self.index().roles.get(&(account.to_string(), name.to_lowercase()))?;
+        self.roles.get(*i)
+    }
+
+    /// A role by ARN.
+    #[must_use]
+    pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
+        self.index().roles_by_arn.get(arn).and_then(|i| self.roles.get(*i))
+    }
+
+    /// A user by account and name.
+    #[must_use]
+    pub fn user(&self, account: &str, name: &str) -> Option<&User> {
+        let i = self.index().users.get(&(account.to_string(), name.to_string()))?;
+        self.users.get(*i)
+    }
+
+    /// A group by account and name.
+    #[must_use]
+    pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
+        let i = self.index().groups.get(&(account.to_string(), name.to_string()))?;
+        self.groups.get(*i)
+    }
+
+    /// A shared context layer, built once per `id`.
+    pub fn cached_layer(
+        &self,
+        id: &str,
+        build: impl FnOnce() -> crate::eval::context::Layer,
+    ) -> Arc<crate::eval::context::Layer> {
+        if let Some(l) = self.cache.layers.lock().unwrap_or_else(PoisonError::into_inner).get(id) {
+            return Arc::clone(l);
+        }
+        let layer = Arc::new(build());
+        self.cache.layers.lock().unwrap_or_else(PoisonError::into_inner).entry(id.to_string()).or_insert(layer).clone()
     }
 
     /// Records an account as seen.

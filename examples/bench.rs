@@ -1,0 +1,134 @@
+//! Measures keyproof on a generated organization (see `gen-org`):
+//! parse/load throughput, batch `eval` per request, `who-can` for one key and for all keys.
+//!
+//! `cargo run --release --example bench -- DIR [--requests N] [--who-can-keys N]`
+
+use std::time::Instant;
+
+use keyproof::eval::authorize::{authorize, Decision, Request};
+use keyproof::eval::context::Context;
+use keyproof::eval::principal::Caller;
+use keyproof::ingest::{load, LoadOptions};
+use keyproof::solve::{who_can, Query};
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                total += dir_size(&path);
+            } else if let Ok(m) = e.metadata() {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = args.first().cloned() else {
+        eprintln!("usage: bench DIR [--requests N] [--who-can-keys N]");
+        std::process::exit(2);
+    };
+    let flag = |name: &str, default: usize| -> usize {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let n_requests = flag("--requests", 1_000_000);
+    let n_keys = flag("--who-can-keys", 20);
+
+    let bytes = dir_size(std::path::Path::new(&dir));
+    let t = Instant::now();
+    let world = load(&[dir.clone()], &LoadOptions::default());
+    let load_s = t.elapsed().as_secs_f64();
+    println!(
+        "load: {} files, {:.1} MB in {:.3} s = {:.0} MB/s; {} accounts, {} roles, {} users, {} keys, {} grants, {} errors",
+        world.files.len(),
+        bytes as f64 / 1e6,
+        load_s,
+        bytes as f64 / 1e6 / load_s,
+        world.accounts.len(),
+        world.roles.len(),
+        world.users.len(),
+        world.keys.len(),
+        world.keys.iter().map(|k| k.grants.as_ref().map_or(0, Vec::len)).sum::<usize>(),
+        world.errors.len()
+    );
+
+    // Batch eval: random (principal, key, action, context) over the world.
+    if !world.roles.is_empty() && !world.keys.is_empty() {
+        let actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:PutKeyPolicy"];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let requests: Vec<Request> = (0..n_requests.min(200_000))
+            .map(|_| {
+                let r = &world.roles[(next() % world.roles.len() as u64) as usize];
+                let key = (next() % world.keys.len() as u64) as usize;
+                let mut context = Context::new();
+                if next() % 2 == 0 {
+                    context.set_encryption_context([("tenant".to_string(), format!("t{}", next() % 17))].into());
+                }
+                Request {
+                    caller: Caller::AssumedRole {
+                        account: r.account.clone(),
+                        path: r.path.clone(),
+                        role: r.name.clone(),
+                        session: "bench".into(),
+                    },
+                    action: actions[(next() % actions.len() as u64) as usize].to_string(),
+                    key,
+                    context,
+                    via_alias: None,
+                    grant_tokens: Vec::new(),
+                    grant_id: None,
+                    assume_identity_allows: false,
+                }
+            })
+            .collect();
+        use rayon::prelude::*;
+        let rounds = n_requests.div_ceil(requests.len());
+        let t = Instant::now();
+        let mut allowed = 0usize;
+        for _ in 0..rounds {
+            allowed += requests.par_iter().filter(|r| authorize(&world, r).decision == Decision::Allow).count();
+        }
+        let total = rounds * requests.len();
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "eval: {total} requests in {s:.3} s = {:.3} µs/request ({:.0} requests/s, {} threads), {allowed} allowed",
+            s * 1e6 / total as f64,
+            total as f64 / s,
+            rayon::current_num_threads()
+        );
+    }
+
+    // who-can
+    if !world.keys.is_empty() {
+        let t = Instant::now();
+        let a = who_can(&world, &Query { key: 0, action: "kms:Decrypt".into(), direct_only: false });
+        println!("who-can one key: {:.3} s, {} principals", t.elapsed().as_secs_f64(), a.principals.len());
+        let n = n_keys.min(world.keys.len());
+        let t = Instant::now();
+        let mut total = 0;
+        for key in 0..n {
+            total += who_can(&world, &Query { key, action: "kms:Decrypt".into(), direct_only: false }).principals.len();
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "who-can {n} keys: {s:.3} s ({:.3} s/key), {total} entries; extrapolated all {} keys: {:.1} s",
+            s / n as f64,
+            world.keys.len(),
+            s / n as f64 * world.keys.len() as f64
+        );
+    }
+}
