@@ -439,7 +439,7 @@ pub struct Index {
     users: HashMap<(String, String), usize>,
     groups: HashMap<(String, String), usize>,
     roles_by_arn: HashMap<String, usize>,
-    aliases: HashMap<(String, String, String), Vec<String>>,
+    aliases: BTreeMap<(String, String, String), Vec<String>>,
 }
 
 /// Caches of derived data (lookup tables, context layers) shared by every evaluation.
