@@ -1,6 +1,7 @@
 //! keyproof: proves who can use an AWS KMS key.
 pub mod catalog;
 pub mod eval;
+pub mod ingest;
 pub mod policy;
 pub mod source;
 pub mod world;
