@@ -3,5 +3,6 @@ pub mod catalog;
 pub mod eval;
 pub mod ingest;
 pub mod policy;
+pub mod report;
 pub mod source;
 pub mod world;
