@@ -5,5 +5,6 @@ pub mod eval;
 pub mod ingest;
 pub mod policy;
 pub mod report;
+pub mod rules;
 pub mod source;
 pub mod world;
