@@ -1,5 +1,6 @@
 //! keyproof: proves who can use an AWS KMS key.
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod ingest;
