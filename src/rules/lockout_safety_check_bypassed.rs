@@ -76,14 +76,21 @@ declare_rule! {
 impl Rule for LockoutSafetyCheckBypassed {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for key in cx.world.keys.iter().filter(|k| k.bypass_lockout_check) {
+            let message = format!("key `{}` bypasses the policy lockout safety check", key.arn);
+            let attribute = key.origin.source.and_then(|source| {
+                ["bypass_policy_lockout_safety_check", "BypassPolicyLockoutSafetyCheck"]
+                    .iter()
+                    .find_map(|name| cx.member_in(source, key.origin.span, name))
+                    .map(|(span, pointer)| (source, span, pointer))
+            });
+            let finding = match attribute {
+                Some((source, span, pointer)) => cx.finding_in(self, source, span, pointer, message),
+                None => cx.finding_at_origin(self, &key.origin, message),
+            };
             out.push(
-                cx.finding_at_origin(
-                    self,
-                    &key.origin,
-                    format!("key `{}` bypasses the policy lockout safety check", key.arn),
-                )
-                .with_resource(Some(key.arn.clone()))
-                .with_help("remove `bypass_policy_lockout_safety_check`, or keep it only with a reviewed reason"),
+                finding
+                    .with_resource(Some(key.arn.clone()))
+                    .with_help("remove `bypass_policy_lockout_safety_check`, or keep it only with a reviewed reason"),
             );
         }
     }

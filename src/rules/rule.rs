@@ -443,18 +443,58 @@ impl<'a> RuleContext<'a> {
         f
     }
 
+    fn tree(&self, source: SourceId) -> Option<Arc<Json>> {
+        let mut trees = self.trees.lock().unwrap_or_else(PoisonError::into_inner);
+        trees
+            .entry(source)
+            .or_insert_with(|| self.world.sources.get(source).and_then(|s| json::parse(&s.text).ok()).map(Arc::new))
+            .clone()
+    }
+
     /// The JSON pointer of the value or member key written at `span` in a source (by
     /// re-reading the source), or `None` if no element starts and ends there.
     #[must_use]
     pub fn pointer_at(&self, source: SourceId, span: Span) -> Option<String> {
-        let tree = {
-            let mut trees = self.trees.lock().unwrap_or_else(PoisonError::into_inner);
-            trees
-                .entry(source)
-                .or_insert_with(|| self.world.sources.get(source).and_then(|s| json::parse(&s.text).ok()).map(Arc::new))
-                .clone()
-        }?;
-        find_pointer(&tree, span, String::new(), 0)
+        find_pointer(&*self.tree(source)?, span, String::new(), 0)
+    }
+
+    /// The value of the first member named `key` inside the element written at `within`
+    /// (searched depth-first), with its pointer: a more specific place for a finding whose
+    /// world object only records the enclosing element.
+    #[must_use]
+    pub fn member_in(&self, source: SourceId, within: Span, key: &str) -> Option<(Span, String)> {
+        let tree = self.tree(source)?;
+        let span = find_member(find_node(&tree, within, 0)?, key, 0)?;
+        Some((span, find_pointer(&tree, span, String::new(), 0)?))
+    }
+}
+
+fn find_node(v: &Json, span: Span, depth: usize) -> Option<&Json> {
+    if v.span == span {
+        return Some(v);
+    }
+    if depth > json::MAX_DEPTH || span.start < v.span.start || span.end > v.span.end {
+        return None;
+    }
+    match &v.kind {
+        JsonKind::Object(members) => members.iter().find_map(|m| find_node(&m.value, span, depth + 1)),
+        JsonKind::Array(items) => items.iter().find_map(|it| find_node(it, span, depth + 1)),
+        _ => None,
+    }
+}
+
+fn find_member(v: &Json, key: &str, depth: usize) -> Option<Span> {
+    if depth > json::MAX_DEPTH {
+        return None;
+    }
+    match &v.kind {
+        JsonKind::Object(members) => members
+            .iter()
+            .find(|m| &*m.key == key)
+            .map(|m| m.value.span)
+            .or_else(|| members.iter().find_map(|m| find_member(&m.value, key, depth + 1))),
+        JsonKind::Array(items) => items.iter().find_map(|it| find_member(it, key, depth + 1)),
+        _ => None,
     }
 }
 
