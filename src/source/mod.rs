@@ -174,8 +174,9 @@ impl SourceMap {
             let Some(src) = self.get(id) else { break };
             let Some(emb) = &src.embedding else { break };
             let map = |o: u32| emb.map.get(o as usize).or(emb.map.last()).copied().unwrap_or(0);
-            let end = if span.end > span.start { map(span.end - 1) + 1 } else { map(span.end) };
-            span = Span { start: map(span.start), end: end.max(map(span.start)) };
+            // `map(end)` is where the character after the span starts in the parent, so an
+            // escape sequence at the end of the span (`\"`) is covered completely.
+            span = Span { start: map(span.start), end: map(span.end).max(map(span.start)) };
             id = emb.parent;
         }
         (id, span)
@@ -205,6 +206,18 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_span_ending_in_an_escape_covers_it() {
+        let map = SourceMap::new();
+        let outer = r#"{"p": "a\"b\""}"#;
+        let id = map.add_file("o.json", outer);
+        let (text, offsets) = crate::policy::json::unescape_with_map(&outer[7..13], 7);
+        assert_eq!(text, "a\"b\"");
+        let inner = map.add_embedded(id, "/p".into(), text, offsets);
+        assert_eq!(map.outer_text(inner, Span::new(1, 4)).as_deref(), Some(r#"\"b\""#));
+        assert_eq!(map.outer_text(inner, Span::new(0, 1)).as_deref(), Some("a"));
+    }
 
     #[test]
     fn line_and_column() {
