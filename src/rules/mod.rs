@@ -1,8 +1,8 @@
 //! The rule pack: one file per rule (doc comment + metadata + check), registered in
-//! [`RULES`] in id order, and the runner that executes the selected rules in parallel.
+//! `RULES` in id order, and the runner that executes the selected rules in parallel.
 //!
 //! Adding a rule: create `src/rules/<snake_case_name>.rs` with `declare_rule!` and an
-//! `impl Rule`, add its `mod` line and one entry in [`RULES`] (see `docs/adding-a-rule.md`).
+//! `impl Rule`, add its `mod` line and one entry in `RULES` (see `docs/adding-a-rule.md`).
 
 pub mod docs;
 pub mod rule;

@@ -115,7 +115,7 @@ impl RuleStatus {
     }
 }
 
-/// Everything about a rule except its check; built by [`declare_rule!`].
+/// Everything about a rule except its check; built by `declare_rule!`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo {
     /// Stable id (`KP160`).
@@ -183,7 +183,7 @@ impl RuleInfo {
     }
 }
 
-/// Access to a rule's metadata; implemented by [`declare_rule!`].
+/// Access to a rule's metadata; implemented by `declare_rule!`.
 pub trait RuleMeta {
     /// The metadata.
     fn info(&self) -> &'static RuleInfo;
