@@ -44,7 +44,7 @@ fn main() {
 
     let bytes = dir_size(std::path::Path::new(&dir));
     let t = Instant::now();
-    let world = load(&[dir.clone()], &LoadOptions::default());
+    let world = load(std::slice::from_ref(&dir), &LoadOptions::default());
     let load_s = t.elapsed().as_secs_f64();
     println!(
         "load: {} files, {:.1} MB in {:.3} s = {:.0} MB/s; {} accounts, {} roles, {} users, {} keys, {} grants, {} errors",

@@ -1,0 +1,69 @@
+//! Input arguments shared by every subcommand that reads policies (`check`, and later
+//! `eval`, `who-can`, `prove`, `report`, `diff`).
+
+use clap::Args;
+
+use crate::ingest::LoadOptions;
+use crate::policy::arn::is_account_id;
+
+/// `PATH...` and the context for loose documents.
+#[derive(Clone, Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories (walked recursively), glob patterns, or `-` for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+
+    /// Account that owns loose key and identity policies (default: inferred from a single
+    /// `arn:aws:iam::ID:root` principal, else 111122223333).
+    #[arg(long, value_name = "ID", help_heading = "World")]
+    pub account: Option<String>,
+
+    /// Region of loose keys.
+    #[arg(long, value_name = "NAME", default_value = "us-east-1", help_heading = "World")]
+    pub region: String,
+
+    /// The key a single loose key policy belongs to.
+    #[arg(long, value_name = "ARN", help_heading = "World")]
+    pub key_arn: Option<String>,
+
+    /// The caller's organization id (`o-…`).
+    #[arg(long, value_name = "ID", help_heading = "World")]
+    pub org_id: Option<String>,
+
+    /// An account of the organization (repeatable, or comma-separated).
+    #[arg(long = "org-account", value_name = "ID", value_delimiter = ',', help_heading = "World")]
+    pub org_accounts: Vec<String>,
+}
+
+impl InputArgs {
+    /// The ingest options, after checking the account ids.
+    ///
+    /// # Errors
+    /// A malformed account id, key ARN or organization id (a usage error).
+    pub fn load_options(&self) -> Result<LoadOptions, String> {
+        for a in self.account.iter().chain(&self.org_accounts) {
+            if !is_account_id(a) {
+                return Err(format!("`{a}` is not a 12-digit account id"));
+            }
+        }
+        if let Some(k) = &self.key_arn {
+            let ok =
+                crate::policy::arn::Arn::parse(k).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
+            if !ok {
+                return Err(format!("`{k}` is not a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`)"));
+            }
+        }
+        if let Some(o) = &self.org_id {
+            if !o.starts_with("o-") {
+                return Err(format!("`{o}` is not an organization id (`o-…`)"));
+            }
+        }
+        Ok(LoadOptions {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            key_arn: self.key_arn.clone(),
+            org_id: self.org_id.clone(),
+            org_accounts: self.org_accounts.clone(),
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The rule pack: one file per rule (doc comment + metadata + check), registered in
+//! `RULES` in id order, and the runner that executes the selected rules in parallel.
+//!
+//! Adding a rule: create `src/rules/<snake_case_name>.rs` with `declare_rule!` and an
+//! `impl Rule`, add its `mod` line and one entry in `RULES` (see `docs/adding-a-rule.md`).
+
+pub mod docs;
+pub mod rule;
+pub mod selector;
+mod suggest;
+
+mod allow_with_not_action;
+mod allow_with_not_principal;
+mod ambiguous_encryption_context_key;
+mod condition_type_mismatch;
+mod duplicate_key;
+mod ineffective_statement;
+mod invalid_json;
+mod invalid_policy_element;
+mod invalid_principal;
+mod lockout_safety_check_bypassed;
+mod policy_too_large;
+mod risky_set_operator;
+mod unknown_action;
+mod unknown_condition_key;
+mod variable_without_version;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rayon::prelude::*;
+
+pub use rule::{Category, Phase, Rule, RuleContext, RuleInfo, RuleMeta, RuleStatus};
+pub use selector::{Selector, SelectorError};
+
+use crate::config::{suppress, Settings, SuppressionReport};
+use crate::report::finding::{sort_findings, Finding};
+use crate::world::World;
+
+/// Every rule, in id order. One line per rule.
+static RULES: &[&dyn Rule] = &[
+    &lockout_safety_check_bypassed::LockoutSafetyCheckBypassed,
+    &allow_with_not_principal::AllowWithNotPrincipal,
+    &allow_with_not_action::AllowWithNotAction,
+    &invalid_json::InvalidJson,
+    &duplicate_key::DuplicateKey,
+    &invalid_policy_element::InvalidPolicyElement,
+    &unknown_action::UnknownAction,
+    &unknown_condition_key::UnknownConditionKey,
+    &condition_type_mismatch::ConditionTypeMismatch,
+    &risky_set_operator::RiskySetOperator,
+    &ambiguous_encryption_context_key::AmbiguousEncryptionContextKey,
+    &policy_too_large::PolicyTooLarge,
+    &invalid_principal::InvalidPrincipal,
+    &ineffective_statement::IneffectiveStatement,
+    &variable_without_version::VariableWithoutVersion,
+];
+
+/// Every registered rule, in id order.
+#[must_use]
+pub fn all() -> &'static [&'static dyn Rule] {
+    RULES
+}
+
+/// The rule with this id (any case) or name.
+#[must_use]
+pub fn lookup(id_or_name: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.info().id.eq_ignore_ascii_case(id_or_name) || r.info().name == id_or_name)
+}
+
+/// True when a suppression's `rule` selector covers a finding.
+#[must_use]
+pub fn selector_covers(selector: &str, finding: &Finding) -> bool {
+    let Ok(sel) = Selector::parse(selector, RULES) else { return false };
+    match lookup(finding.rule) {
+        Some(r) => sel.matches(r.info()),
+        None => match &sel {
+            Selector::All => true,
+            Selector::Id(id) => id == finding.rule,
+            Selector::Prefix(p) => finding.rule.starts_with(p.as_str()),
+            Selector::Name(n) => *n == finding.name,
+            Selector::Category(_) => false,
+        },
+    }
+}
+
+/// The result of running rules over a world.
+#[derive(Debug, Default)]
+pub struct CheckOutput {
+    /// Reported findings, sorted, severity overrides applied.
+    pub findings: Vec<Finding>,
+    /// Which suppressions matched, and the suppressed findings.
+    pub suppression: SuppressionReport,
+    /// Rules that panicked: lowercase one-line messages.
+    pub internal_errors: Vec<String>,
+    /// Ids of the rules that ran.
+    pub rules_run: Vec<&'static str>,
+}
+
+/// Runs `rules` over the world: analysis rules in parallel, then the suppressions of the
+/// settings, then rules of [`Phase::AfterSuppression`]. A rule that panics yields an entry
+/// in `internal_errors` instead of findings. `on_rule_done` is called once per finished rule
+/// (for progress display), from any thread.
+#[must_use]
+pub fn run(
+    world: &World,
+    settings: &Settings,
+    rules: &[&'static dyn Rule],
+    on_rule_done: &(dyn Fn(&'static str) + Sync),
+) -> CheckOutput {
+    let enabled: Vec<&'static str> = rules.iter().map(|r| r.info().id).collect();
+    let (analysis, after): (Vec<&'static dyn Rule>, Vec<&'static dyn Rule>) =
+        rules.iter().copied().partition(|r| r.phase() == Phase::Analysis);
+
+    let mut cx = RuleContext::new(world, settings);
+    cx.enabled.clone_from(&enabled);
+    let (findings, mut internal_errors) = run_phase(&cx, &analysis, on_rule_done);
+    let findings = finish(findings, settings);
+    let (mut findings, suppression) = suppress::apply(settings, findings, &selector_covers);
+
+    if !after.is_empty() {
+        let mut cx = RuleContext::new(world, settings).with_suppressions(&suppression);
+        cx.enabled.clone_from(&enabled);
+        let (more, errors) = run_phase(&cx, &after, on_rule_done);
+        findings.extend(finish(more, settings));
+        internal_errors.extend(errors);
+    }
+    sort_findings(&mut findings);
+    CheckOutput { findings, suppression, internal_errors, rules_run: enabled }
+}
+
+fn run_phase(
+    cx: &RuleContext<'_>,
+    rules: &[&'static dyn Rule],
+    on_rule_done: &(dyn Fn(&'static str) + Sync),
+) -> (Vec<Finding>, Vec<String>) {
+    let results: Vec<Result<Vec<Finding>, String>> = rules
+        .par_iter()
+        .map(|r| {
+            let info = r.info();
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let mut out = Vec::new();
+                r.check(cx, &mut out);
+                out
+            }))
+            .map_err(|payload| {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                format!("internal error in rule `{}` (`{}`): {}", info.id, info.name, what.replace('\n', " "))
+            });
+            on_rule_done(info.id);
+            result
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => findings.extend(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    (findings, errors)
+}
+
+fn finish(mut findings: Vec<Finding>, settings: &Settings) -> Vec<Finding> {
+    for f in &mut findings {
+        if let Some(sev) = settings.severity_for(f.rule, f.name) {
+            f.severity = sev;
+        }
+        f.ensure_fingerprint();
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_in_id_order_with_unique_ids_and_names() {
+        let ids: Vec<&str> = all().iter().map(|r| r.info().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        let mut names: Vec<&str> = all().iter().map(|r| r.info().name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ids.len());
+    }
+
+    struct Panicky;
+    impl RuleMeta for Panicky {
+        fn info(&self) -> &'static RuleInfo {
+            &invalid_json::InvalidJson::INFO
+        }
+    }
+    impl Rule for Panicky {
+        fn check(&self, _: &RuleContext<'_>, _: &mut Vec<Finding>) {
+            panic!("boom");
+        }
+    }
+    static PANICKY: Panicky = Panicky;
+
+    #[test]
+    fn a_panicking_rule_becomes_an_internal_error() {
+        let world = World::default();
+        let out = run(&world, &Settings::default(), &[&PANICKY], &|_| {});
+        assert!(out.findings.is_empty());
+        assert_eq!(out.internal_errors.len(), 1);
+        assert!(out.internal_errors[0].contains("boom"), "{:?}", out.internal_errors);
+    }
+}
