@@ -268,7 +268,8 @@ fn exit_status(args: &CheckArgs, world: &World, findings: &[Finding], internal_e
     if internal_error {
         return ExitStatus::Error;
     }
-    let analysed = !world.files.is_empty() || !world.policies.is_empty() || !world.diagnostics.is_empty();
+    let recognised = world.files.iter().any(|f| !world.errors.iter().any(|e| e.file == f.path));
+    let analysed = recognised || !world.policies.is_empty() || !world.diagnostics.is_empty();
     if !analysed {
         print_error("no input could be analysed");
         return ExitStatus::Error;
