@@ -4,9 +4,11 @@
 //! code. Subcommands that read policies share [`inputs::InputArgs`].
 
 pub mod check;
+pub mod eval;
 pub mod inputs;
 pub mod progress;
 pub mod rule;
+pub mod who_can;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -58,6 +60,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the rule pack over the inputs and report findings.
     Check(check::CheckArgs),
+    /// Decide one request (or a JSON Lines batch) with the statements that decided it.
+    Eval(eval::EvalArgs),
+    /// List who can perform an action on a key, under which context, by what path.
+    WhoCan(who_can::WhoCanArgs),
     /// Print the documentation of a rule, or of all rules.
     Rule(rule::RuleArgs),
 }
@@ -67,6 +73,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::WhoCan(args) => who_can::run(&args),
         Command::Rule(args) => rule::run(&args),
     }
 }

@@ -244,6 +244,8 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
     let mut services: BTreeSet<String> = BTreeSet::new();
     let mut sessions: BTreeSet<(String, String, String)> = BTreeSet::new();
     let mut federated: BTreeSet<(String, String)> = BTreeSet::new();
+    // Users and roles named in the key policy or as grantees but absent from the world.
+    let mut named: BTreeSet<crate::policy::model::PrincipalRef> = BTreeSet::new();
     if let Some(k) = world.keys.get(key) {
         accounts.insert(k.account.clone());
         if let Some(entry) = k.policy.as_ref().and_then(|s| world.slot(s)) {
@@ -264,6 +266,9 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
                             if let Some(a) = other.account() {
                                 mentioned.insert(a.to_string());
                             }
+                            if matches!(other, P::Role { .. } | P::User { .. }) {
+                                named.insert(other.clone());
+                            }
                         }
                     }
                 }
@@ -273,6 +278,14 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
             match crate::policy::arn::Arn::parse(&g.grantee) {
                 Some(a) => {
                     mentioned.insert(a.account.to_string());
+                    let p = crate::policy::arn::classify_aws_principal(&g.grantee);
+                    if matches!(
+                        p,
+                        crate::policy::model::PrincipalRef::Role { .. }
+                            | crate::policy::model::PrincipalRef::User { .. }
+                    ) {
+                        named.insert(p);
+                    }
                 }
                 None => {
                     services.insert(g.grantee.clone());
@@ -282,6 +295,30 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
     }
     if let Some(org) = &world.org {
         mentioned.extend(org.accounts.iter().cloned());
+    }
+    for p in named {
+        use crate::policy::model::PrincipalRef as P;
+        let name = p.display();
+        if out.iter().any(|c| c.name == name) {
+            continue;
+        }
+        let (kind, caller) = match p {
+            P::Role { account, path, name } => (
+                PrincipalKind::Role,
+                Caller::AssumedRole {
+                    account,
+                    path,
+                    role: name,
+                    session: crate::eval::principal::DEFAULT_SESSION.into(),
+                },
+            ),
+            P::User { account, path, name } => (PrincipalKind::User, Caller::User { account, path, name }),
+            _ => continue,
+        };
+        // Its identity policies are not in the inputs: like an abstract account principal, assume
+        // its own IAM allows (only relevant across accounts; same-account access needs no IAM).
+        let outside = !world.accounts.get(caller.account().unwrap_or_default()).is_some_and(|a| a.iam_complete);
+        out.push(Candidate { name, kind, caller, assume_identity_allows: outside });
     }
     for a in &accounts {
         out.push(Candidate {
@@ -664,6 +701,9 @@ fn dnf(
             if let Some((st, _)) = statement(r) {
                 base.extend(st.conditions.iter().filter(|c| free(c)).map(|c| Atom::from_condition(c, false)));
             }
+            if let Some(g) = r.grant.as_ref().and_then(|id| k.grants.iter().flatten().find(|g| &g.id == id)) {
+                base.extend(grant_atoms(g));
+            }
         }
         let mut expanded: Vec<Vec<Atom>> = vec![base];
         for g in &deny_groups {
@@ -697,6 +737,35 @@ fn dnf(
         })
     };
     terms.into_iter().filter(|t| allowed.iter().any(|(w, _)| holds(t, w))).collect()
+}
+
+/// A grant's encryption-context constraint as condition atoms (semantics.md §6.4; the
+/// constraint compares keys and values exactly).
+fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
+    let mut out = Vec::new();
+    let pair_atoms = |pairs: &BTreeMap<String, String>, out: &mut Vec<Atom>| {
+        for (k, v) in pairs {
+            out.push(Atom {
+                key: format!("kms:EncryptionContext:{k}"),
+                op: "StringEquals".into(),
+                values: vec![v.clone()],
+                negated: false,
+            });
+        }
+    };
+    if let Some(eq) = &g.ec_equals {
+        pair_atoms(eq, &mut out);
+        out.push(Atom {
+            key: "kms:EncryptionContextKeys".into(),
+            op: "ForAllValues:StringEquals".into(),
+            values: eq.keys().cloned().collect(),
+            negated: false,
+        });
+    }
+    if let Some(sub) = &g.ec_subset {
+        pair_atoms(sub, &mut out);
+    }
+    out
 }
 
 fn atom_condition(a: &Atom) -> Option<Condition> {
