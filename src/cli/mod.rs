@@ -56,7 +56,6 @@ pub struct Cli {
 /// The subcommands. `eval`, `who-can`, `prove`, `sim`, `report` and `diff` are added as
 /// their own files next to `check.rs`, each with an `Args` struct and a `run` function.
 #[derive(Debug, Subcommand)]
-#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum Command {
     /// Run the rule pack over the inputs and report findings.
     Check(check::CheckArgs),
