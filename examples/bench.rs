@@ -61,7 +61,7 @@ fn main() {
     );
 
     // Batch eval: random (principal, key, action, context) over the world.
-    if !world.roles.is_empty() && !world.keys.is_empty() {
+    if !world.roles.is_empty() && !world.keys.is_empty() && n_requests > 0 {
         let actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:PutKeyPolicy"];
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
@@ -113,7 +113,7 @@ fn main() {
     }
 
     // who-can
-    if !world.keys.is_empty() {
+    if !world.keys.is_empty() && n_keys > 0 {
         let t = Instant::now();
         let a = who_can(&world, &Query { key: 0, action: "kms:Decrypt".into(), direct_only: false });
         println!("who-can one key: {:.3} s, {} principals", t.elapsed().as_secs_f64(), a.principals.len());
