@@ -655,7 +655,16 @@ pub fn build_request(world: &World, r: &ReqSpec) -> Request {
     if let Some(v) = r.vpce {
         context.set_single("aws:SourceVpce", v);
     }
-    Request { caller, action: r.action.into(), key: 0, context, via_alias: None, grant_tokens: vec![], grant_id: None }
+    Request {
+        caller,
+        action: r.action.into(),
+        key: 0,
+        context,
+        via_alias: None,
+        grant_tokens: vec![],
+        grant_id: None,
+        assume_identity_allows: false,
+    }
 }
 
 /// Decides a request.
