@@ -43,6 +43,30 @@ fn main() {
     let n_keys = flag("--who-can-keys", 20);
 
     let bytes = dir_size(std::path::Path::new(&dir));
+    {
+        // Pure JSON parsing throughput (files already in memory), all cores.
+        use rayon::prelude::*;
+        let mut files = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(&dir)];
+        while let Some(p) = stack.pop() {
+            if p.is_dir() {
+                if let Ok(rd) = std::fs::read_dir(&p) {
+                    stack.extend(rd.flatten().map(|e| e.path()));
+                }
+            } else if let Ok(t) = std::fs::read_to_string(&p) {
+                files.push(t);
+            }
+        }
+        let total: usize = files.iter().map(String::len).sum();
+        let t = Instant::now();
+        let ok = files.par_iter().filter(|t| keyproof::policy::json::parse(t).is_ok()).count();
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "json parse: {ok} files, {:.1} MB in {s:.3} s = {:.0} MB/s",
+            total as f64 / 1e6,
+            total as f64 / 1e6 / s
+        );
+    }
     let t = Instant::now();
     let world = load(std::slice::from_ref(&dir), &LoadOptions::default());
     let load_s = t.elapsed().as_secs_f64();

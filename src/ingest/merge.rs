@@ -48,6 +48,10 @@ struct Pending {
     iam_pages: Vec<(String, bool, String)>,
     /// Snapshot ids read from `describe-snapshots`.
     described_snapshots: BTreeSet<String>,
+    /// ARNs already merged, per kind (keeps merging linear in the number of objects).
+    seen: std::collections::HashSet<(u8, String)>,
+    /// Position of each merged key by ARN.
+    key_at: std::collections::HashMap<String, usize>,
 }
 
 /// Merges the parts (already in sorted path order) and finishes the world.
@@ -183,13 +187,13 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
     for mut u in pw.users {
         remap.slots(&mut u.inline);
         remap.origin(&mut u.origin);
-        if !w.users.iter().any(|e| e.arn == u.arn) {
+        if pending.seen.insert((0, u.arn.clone())) {
             w.users.push(u);
         }
     }
     for mut g in pw.groups {
         remap.slots(&mut g.inline);
-        if !w.groups.iter().any(|e| e.arn == g.arn) {
+        if pending.seen.insert((1, g.arn.clone())) {
             w.groups.push(g);
         }
     }
@@ -199,7 +203,7 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
             remap.slot(t);
         }
         remap.origin(&mut r.origin);
-        if !w.roles.iter().any(|e| e.arn == r.arn) {
+        if pending.seen.insert((2, r.arn.clone())) {
             w.roles.push(r);
         }
     }
@@ -229,11 +233,11 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
         for g in k.grants.iter_mut().flatten() {
             remap.origin(&mut g.origin);
         }
-        merge_key(w, k, &part.path);
+        merge_key(w, k, &part.path, &mut pending.key_at);
     }
     for mut a in pw.aliases {
         remap.origin(&mut a.origin);
-        if !w.aliases.iter().any(|e| e.arn == a.arn) {
+        if pending.seen.insert((3, a.arn.clone())) {
             w.aliases.push(a);
         }
     }
@@ -255,7 +259,7 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
     }
     for mut t in pw.tables {
         remap.origin(&mut t.origin);
-        if !w.tables.iter().any(|e| e.arn == t.arn) {
+        if pending.seen.insert((4, t.arn.clone())) {
             w.tables.push(t);
         }
     }
@@ -288,8 +292,9 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
     }
 }
 
-fn merge_key(w: &mut World, k: Key, path: &str) {
-    let Some(e) = w.keys.iter_mut().find(|e| e.arn == k.arn) else {
+fn merge_key(w: &mut World, k: Key, path: &str, key_at: &mut std::collections::HashMap<String, usize>) {
+    let Some(e) = key_at.get(&k.arn).and_then(|i| w.keys.get_mut(*i)) else {
+        key_at.insert(k.arn.clone(), w.keys.len());
         w.keys.push(k);
         return;
     };
@@ -320,8 +325,9 @@ fn merge_key(w: &mut World, k: Key, path: &str) {
     }
     match (&mut e.grants, k.grants) {
         (Some(have), Some(more)) => {
+            let mut ids: std::collections::HashSet<String> = have.iter().map(|h| h.id.clone()).collect();
             for g in more {
-                if g.id.is_empty() || !have.iter().any(|h| h.id == g.id) {
+                if g.id.is_empty() || ids.insert(g.id.clone()) {
                     have.push(g);
                 }
             }

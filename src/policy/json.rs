@@ -321,8 +321,16 @@ impl<'a> Parser<'a> {
 
     /// Parses a string literal starting at the opening quote; returns the decoded text.
     fn string(&self, i: &'a str) -> PResult<'a, String> {
-        let mut rest = &i[1..];
-        let mut out = String::new();
+        let body = &i[1..];
+        // Fast path: no escape before the closing quote (the common case) → one copy.
+        let r: IResult<&str, &str> = take_till(|c: char| c == '"' || c == '\\' || c < ' ')(body);
+        let (r, chunk) = r.map_err(|_| self.err(body, "invalid string"))?;
+        if let Some(rest) = r.strip_prefix('"') {
+            return Ok((rest, chunk.to_owned()));
+        }
+        let mut out = String::with_capacity(chunk.len() + 16);
+        out.push_str(chunk);
+        let mut rest = r;
         loop {
             let r: IResult<&str, &str> = take_till(|c: char| c == '"' || c == '\\' || c < ' ')(rest);
             let (r, chunk) = r.map_err(|_| self.err(rest, "invalid string"))?;

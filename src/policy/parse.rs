@@ -62,18 +62,28 @@ pub fn parse_policy_text(source: SourceId, text: &str, diags: &mut Vec<PolicyDia
 /// Reports every repeated key in every object of the tree (`KP151`).
 pub fn check_duplicate_keys(source: SourceId, tree: &Json, pointer: &str, diags: &mut Vec<PolicyDiagnostic>) {
     let mut cx = Cx { source, diags };
-    dup_walk(&mut cx, tree, pointer, 0);
+    let mut path: Vec<String> = Vec::new();
+    dup_walk(&mut cx, tree, pointer, &mut path);
 }
 
-fn dup_walk(cx: &mut Cx<'_>, v: &Json, pointer: &str, depth: usize) {
-    if depth > json::MAX_DEPTH {
+/// Walks the tree; the JSON pointer of a member is only built when it is reported.
+fn dup_walk(cx: &mut Cx<'_>, v: &Json, base: &str, path: &mut Vec<String>) {
+    if path.len() > json::MAX_DEPTH {
         return;
     }
     match &v.kind {
         JsonKind::Object(members) => {
+            // Large objects use a set, so hostile inputs stay linear.
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for (i, m) in members.iter().enumerate() {
-                let child = format!("{pointer}/{}", pointer_token(&m.key));
-                if members[..i].iter().any(|p| p.key == m.key) {
+                let dup = if members.len() <= 16 {
+                    members[..i].iter().any(|p| p.key == m.key)
+                } else {
+                    !seen.insert(&m.key)
+                };
+                path.push(pointer_token(&m.key));
+                if dup {
+                    let child = format!("{base}/{}", path.join("/"));
                     cx.diag(
                         "KP151",
                         m.key_span,
@@ -81,12 +91,19 @@ fn dup_walk(cx: &mut Cx<'_>, v: &Json, pointer: &str, depth: usize) {
                         format!("duplicate key `{}`: AWS rejects the document, and most JSON readers silently keep only the last", m.key),
                     );
                 }
-                dup_walk(cx, &m.value, &child, depth + 1);
+                if matches!(m.value.kind, JsonKind::Object(_) | JsonKind::Array(_)) {
+                    dup_walk(cx, &m.value, base, path);
+                }
+                path.pop();
             }
         }
         JsonKind::Array(items) => {
             for (i, it) in items.iter().enumerate() {
-                dup_walk(cx, it, &format!("{pointer}/{i}"), depth + 1);
+                if matches!(it.kind, JsonKind::Object(_) | JsonKind::Array(_)) {
+                    path.push(i.to_string());
+                    dup_walk(cx, it, base, path);
+                    path.pop();
+                }
             }
         }
         _ => {}
