@@ -194,6 +194,8 @@ pub struct Catalog {
     kms_len: usize,
     /// Lower-case full action name → index into `actions`.
     action_index: HashMap<String, usize>,
+    /// Canonical full action name → index (lookups in canonical case allocate nothing).
+    action_exact: HashMap<String, usize>,
     services: Vec<&'static str>,
     keys: Vec<ConditionKeyInfo>,
     /// Lower-case full key name → index into `keys`.
@@ -220,6 +222,9 @@ impl Catalog {
     pub fn action(&self, name: &str) -> Option<&ActionInfo> {
         if name.chars().any(char::is_whitespace) {
             return None;
+        }
+        if let Some(&i) = self.action_exact.get(name) {
+            return self.actions.get(i);
         }
         self.action_index.get(&name.to_lowercase()).and_then(|&i| self.actions.get(i))
     }
@@ -484,6 +489,7 @@ fn push_action(cat: &mut Catalog, file: &'static str, info: ActionInfo) -> Resul
         return Err(invalid(file, format!("duplicate action `{}`", info.name)));
     }
     cat.action_index.insert(lower, cat.actions.len());
+    cat.action_exact.insert(info.name.clone(), cat.actions.len());
     cat.actions.push(info);
     Ok(())
 }

@@ -172,7 +172,7 @@ struct Doc<'w> {
 }
 
 impl<'w> Eval<'w> {
-    fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: &str) -> Option<Doc<'w>> {
+    fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: impl std::fmt::Display) -> Option<Doc<'w>> {
         match slot {
             PolicySlot::Known(id) => self.world.policy(*id).map(|e| Doc {
                 id: *id,
@@ -189,7 +189,7 @@ impl<'w> Eval<'w> {
 
     fn managed(&mut self, arn: &str, source: ReasonSource) -> Option<Doc<'w>> {
         match self.world.managed_policies.get(arn) {
-            Some(m) => self.doc(&m.policy.clone(), source, &format!("managed policy `{arn}`")),
+            Some(m) => self.doc(&m.policy, source, format_args!("managed policy `{arn}`")),
             None => {
                 self.notes.push(format!("managed policy `{arn}` is not in the inputs; treated as granting nothing"));
                 None
@@ -298,12 +298,30 @@ fn reason(doc: &Doc<'_>, index: usize, effect: Effect) -> Reason {
 
 /// Context keys implied by the caller alone (principal ARN, account, type, tags, organization).
 pub fn implied_caller_context(world: &World, caller: &Caller, ctx: &mut Context) {
-    let layer = world.cached_layer(&format!("caller\u{0}{}", caller.arn()), || {
+    use crate::world::LayerSlot;
+    let build = || {
         let mut c = Context::new();
         caller_layer(world, caller, &mut c);
         c.into_layer()
-    });
+    };
+    let layer = match caller {
+        Caller::AssumedRole { account, role, .. } => match world.role_index(account, role) {
+            Some(i) => world.slot_layer(LayerSlot::Role(i), build),
+            None => world.cached_layer(&format!("caller\u{0}{}", caller.principal_arn()), build),
+        },
+        Caller::User { account, name, .. } => match world.user_index(account, name) {
+            Some(i) => world.slot_layer(LayerSlot::User(i), build),
+            None => world.cached_layer(&format!("caller\u{0}{}", caller.arn()), build),
+        },
+        _ => world.cached_layer(&format!("caller\u{0}{}", caller.arn()), build),
+    };
     ctx.push_layer(layer);
+    // `aws:userid` of a role session names the session, so it is not part of the shared layer.
+    if let Caller::AssumedRole { account, role, session, .. } = caller {
+        if let Some(id) = world.role(account, role).and_then(|r| r.id.as_ref()) {
+            ctx.set_request_default("aws:userid", CtxValue::Single(format!("{id}:{session}")));
+        }
+    }
 }
 
 fn caller_layer(world: &World, caller: &Caller, ctx: &mut Context) {
@@ -367,27 +385,39 @@ pub fn implied_context(
     let single = |v: &str| CtxValue::Single(v.to_string());
     implied_caller_context(world, caller, ctx);
     if ctx.contains("kms:ViaService") {
-        ctx.set_default("aws:ViaAWSService", single("true"));
+        ctx.set_request_default("aws:ViaAWSService", single("true"));
     } else if !matches!(caller, Caller::Service(_)) {
-        ctx.set_default("aws:ViaAWSService", single("false"));
+        ctx.set_request_default("aws:ViaAWSService", single("false"));
     }
-    let layer = world.cached_layer(&format!("key\u{0}{}", key.arn), || {
+    let build = || {
         let mut c = Context::new();
         key_layer(world, key, &mut c);
         c.into_layer()
-    });
+    };
+    // The key's position in `world.keys` when it is one of them (address arithmetic, checked).
+    let slot = {
+        let (base, addr, size) = (world.keys.as_ptr() as usize, std::ptr::from_ref(key) as usize, size_of::<Key>());
+        addr.checked_sub(base)
+            .filter(|d| size > 0 && d % size == 0)
+            .map(|d| d / size)
+            .filter(|&i| world.keys.get(i).is_some_and(|k| std::ptr::eq(k, key)))
+    };
+    let layer = match slot {
+        Some(i) => world.slot_layer(crate::world::LayerSlot::Key(i), build),
+        None => world.cached_layer(&format!("key\u{0}{}", key.arn), build),
+    };
     ctx.push_layer(layer);
     let md_spec_symmetric = key.metadata.as_ref().is_none_or(|m| m.spec == "SYMMETRIC_DEFAULT");
     if let Some(a) = via_alias {
         let name = a.rsplit_once(":alias/").map_or(a.to_string(), |(_, n)| format!("alias/{n}"));
-        ctx.set_default("kms:RequestAlias", single(&name));
+        ctx.set_request_default("kms:RequestAlias", single(&name));
     }
     let short = action.strip_prefix("kms:").unwrap_or(action);
     if EC_OPERATIONS.contains(&short) && md_spec_symmetric {
-        ctx.set_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
+        ctx.set_request_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
     }
     if matches!(short, "ReEncryptFrom" | "ReEncryptTo") {
-        ctx.set_default("kms:ReEncryptOnSameKey", single("false"));
+        ctx.set_request_default("kms:ReEncryptOnSameKey", single("false"));
     }
 }
 
@@ -527,7 +557,7 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Ou
         Target::Role => (ReasonSource::TrustPolicy, "trust policy"),
     };
     let key_policy = match &key.policy {
-        Some(slot) => ev.doc(&slot.clone(), policy_source, &format!("the {policy_name}")),
+        Some(slot) => ev.doc(slot, policy_source, format_args!("the {policy_name}")),
         None => {
             ev.notes.push(format!("the {policy_name} of `{}` was not collected", key.arn));
             None
@@ -885,7 +915,48 @@ fn loose_identity<'w>(ev: &mut Eval<'w>, docs: &mut Vec<Doc<'w>>) -> bool {
 /// account is not governed (not in a known organization, the management account, or no such
 /// policies were collected).
 fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
-    let world = ev.world;
+    let world: &'w World = ev.world;
+    let plan = org_plan(world, account, kind)?;
+    let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
+    let mut levels = Vec::with_capacity(plan.len());
+    for (target, docs) in plan.iter() {
+        let mut out = Vec::with_capacity(docs.len());
+        for d in docs {
+            match d {
+                Some((pid, slot)) => out.extend(ev.doc(slot, source, format_args!("policy `{pid}`"))),
+                None => out.push(full_access(kind)),
+            }
+        }
+        levels.push((target.clone(), out));
+    }
+    Some(levels)
+}
+
+/// Per level of an account's OU path (root first), the SCPs or RCPs that apply: a policy
+/// (`Some((id, slot))`) or the AWS managed full-access policy (`None`). `None` overall when
+/// the account is not governed (no organization, the management account, not a member, or
+/// policies of that kind disabled or never collected). Cached per account and kind.
+type OrgPlan = Vec<(String, Vec<Option<(String, PolicySlot)>>)>;
+
+fn org_plan(world: &World, account: &str, kind: DocKind) -> Option<std::sync::Arc<OrgPlan>> {
+    use std::sync::{Arc, PoisonError};
+    type Plans = [Option<Arc<OrgPlan>>; 2];
+    let slot = usize::from(kind != DocKind::Scp);
+    if let Some(v) = world.cache.org_plans.lock().unwrap_or_else(PoisonError::into_inner).get(account) {
+        if let Some(plans) = v.downcast_ref::<Plans>() {
+            return plans.get(slot).cloned().flatten();
+        }
+    }
+    let plans: Plans = [
+        build_org_plan(world, account, DocKind::Scp).map(Arc::new),
+        build_org_plan(world, account, DocKind::Rcp).map(Arc::new),
+    ];
+    let out = plans.get(slot).cloned().flatten();
+    world.cache.org_plans.lock().unwrap_or_else(PoisonError::into_inner).insert(account.to_string(), Arc::new(plans));
+    out
+}
+
+fn build_org_plan(world: &World, account: &str, kind: DocKind) -> Option<OrgPlan> {
     let org = world.org.as_ref()?;
     if org.management_account.as_deref() == Some(account) || !org.accounts.iter().any(|a| a == account) {
         return None;
@@ -898,27 +969,22 @@ fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec
     if enabled == Some(false) || (!any_of_kind && enabled.is_none()) {
         return None;
     }
-    let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
     let mut levels = Vec::new();
     for target in org.path_to(account) {
         let mut docs = Vec::new();
-        let attached = org.attachments.get(&target).cloned().unwrap_or_default();
-        let mut any = false;
-        for pid in attached {
-            if let Some(p) = world.org_policies.get(&pid).filter(|p| p.kind == kind) {
-                any = true;
-                docs.extend(ev.doc(&p.policy.clone(), source, &format!("policy `{pid}`")));
+        for pid in org.attachments.get(&target).into_iter().flatten() {
+            if let Some(p) = world.org_policies.get(pid).filter(|p| p.kind == kind) {
+                docs.push(Some((pid.clone(), p.policy.clone())));
             } else if (kind == DocKind::Scp && pid == "p-FullAWSAccess")
                 || (kind == DocKind::Rcp && pid == "p-RCPFullAWSAccess")
             {
-                any = true;
-                docs.push(full_access(kind));
+                docs.push(None);
             }
         }
-        if !any {
+        if docs.is_empty() {
             // Attachments of this level were not collected: assume the AWS managed full-access
             // policy, which is attached everywhere by default (semantics.md §2.8).
-            docs.push(full_access(kind));
+            docs.push(None);
         }
         levels.push((target, docs));
     }
@@ -954,9 +1020,16 @@ fn full_access(kind: DocKind) -> Doc<'static> {
 fn grant_allows(ev: &mut Eval<'_>, req: &Request) -> Option<Reason> {
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
     let grants = ev.key.grants.as_ref()?;
+    let caller_account = ev.caller.account();
     for g in grants {
         if !g.operations.iter().any(|o| o == &short) {
             continue;
+        }
+        // Cheap pre-check: an ARN grantee names an account; skip grants of other accounts.
+        if let (Some(acct), true) = (caller_account, g.grantee.starts_with("arn:")) {
+            if !g.grantee.contains(acct) {
+                continue;
+            }
         }
         let m = match_grantee(&g.grantee, ev.caller, ev.world);
         let ok = match m {

@@ -83,6 +83,15 @@ impl Context {
         }
     }
 
+    /// Sets a key unless an explicit value exists. Only for keys that no shared layer holds
+    /// (request-specific defaults such as `kms:EncryptionAlgorithm`): it skips the layer lookup.
+    pub fn set_request_default(&mut self, key: &str, value: CtxValue) {
+        let lc = lower(key);
+        if !self.keys.contains_key(lc.as_ref()) {
+            self.keys.insert(lc.into_owned(), (key.to_string(), value));
+        }
+    }
+
     /// Adds a shared layer of defaults, consulted after the explicit keys and earlier layers.
     pub fn push_layer(&mut self, layer: Arc<Layer>) {
         self.layers.push(layer);

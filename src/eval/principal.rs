@@ -217,5 +217,8 @@ pub fn match_grantee(grantee: &str, caller: &Caller, world: &World) -> Principal
             _ => PrincipalMatch::None,
         };
     }
-    match_entry(&classify_aws_principal(grantee), caller, world)
+    match world.grantee_ref(grantee) {
+        Some(p) => match_entry(p, caller, world),
+        None => match_entry(&classify_aws_principal(grantee), caller, world),
+    }
 }

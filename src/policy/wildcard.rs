@@ -8,12 +8,16 @@
 /// characters (including none) and `?` matches exactly one character.
 #[must_use]
 pub fn glob_match(pattern: &str, text: &str, case_insensitive: bool) -> bool {
-    if case_insensitive {
+    if pattern.is_ascii() && text.is_ascii() {
+        if case_insensitive {
+            glob_generic_by(pattern.as_bytes(), text.as_bytes(), b'*', b'?', |a, b| a.eq_ignore_ascii_case(&b))
+        } else {
+            glob_bytes(pattern.as_bytes(), text.as_bytes())
+        }
+    } else if case_insensitive {
         let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
         let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
         glob_chars(&p, &t)
-    } else if pattern.is_ascii() && text.is_ascii() {
-        glob_bytes(pattern.as_bytes(), text.as_bytes())
     } else {
         let p: Vec<char> = pattern.chars().collect();
         let t: Vec<char> = text.chars().collect();
@@ -36,6 +40,10 @@ fn glob_chars(p: &[char], t: &[char]) -> bool {
 }
 
 fn glob_generic<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T) -> bool {
+    glob_generic_by(p, t, star, any, |a, b| a == b)
+}
+
+fn glob_generic_by<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T, eq: impl Fn(T, T) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
@@ -44,7 +52,7 @@ fn glob_generic<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T) -> bool 
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == any || Some(&c) == t.get(ti) => {
+            Some(&c) if c == any || t.get(ti).is_some_and(|&x| eq(c, x)) => {
                 pi += 1;
                 ti += 1;
             }

@@ -435,9 +435,14 @@ pub struct InputError {
 /// (loading builds it completely first; [`World::reset_cache`] exists for tests that edit it).
 #[derive(Debug, Default)]
 pub struct Index {
-    roles: HashMap<(String, String), usize>,
-    users: HashMap<(String, String), usize>,
-    groups: HashMap<(String, String), usize>,
+    /// account → role name (as written and lowercased) → role index.
+    roles: HashMap<String, HashMap<String, usize>>,
+    /// account → user name → user index.
+    users: HashMap<String, HashMap<String, usize>>,
+    /// account → group name → group index.
+    groups: HashMap<String, HashMap<String, usize>>,
+    /// Grantee and retiring-principal strings, classified once.
+    grantees: HashMap<String, crate::policy::model::PrincipalRef>,
     roles_by_arn: HashMap<String, usize>,
     aliases: BTreeMap<(String, String, String), Vec<String>>,
 }
@@ -447,6 +452,22 @@ pub struct Index {
 pub struct Cache {
     index: OnceLock<Index>,
     layers: Mutex<HashMap<String, Arc<crate::eval::context::Layer>>>,
+    slots: OnceLock<Vec<OnceLock<Arc<crate::eval::context::Layer>>>>,
+    /// The evaluator's per-account organization policy plans (opaque to the world).
+    pub org_plans: Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+/// Which cached context layer: one per role, user and key, or any other by name.
+#[derive(Clone, Copy, Debug)]
+pub enum LayerSlot<'a> {
+    /// The caller layer of `world.roles[i]`.
+    Role(usize),
+    /// The caller layer of `world.users[i]`.
+    User(usize),
+    /// The key layer of `world.keys[i]`.
+    Key(usize),
+    /// Any other layer.
+    Named(&'a str),
 }
 
 /// Everything one run knows.
@@ -563,14 +584,23 @@ impl World {
         self.cache.index.get_or_init(|| {
             let mut ix = Index::default();
             for (i, r) in self.roles.iter().enumerate() {
-                ix.roles.entry((r.account.clone(), r.name.to_lowercase())).or_insert(i);
+                let m = ix.roles.entry(r.account.clone()).or_default();
+                m.entry(r.name.clone()).or_insert(i);
+                m.entry(r.name.to_lowercase()).or_insert(i);
                 ix.roles_by_arn.entry(r.arn.clone()).or_insert(i);
             }
             for (i, u) in self.users.iter().enumerate() {
-                ix.users.entry((u.account.clone(), u.name.clone())).or_insert(i);
+                ix.users.entry(u.account.clone()).or_default().entry(u.name.clone()).or_insert(i);
             }
             for (i, g) in self.groups.iter().enumerate() {
-                ix.groups.entry((g.account.clone(), g.name.clone())).or_insert(i);
+                ix.groups.entry(g.account.clone()).or_default().entry(g.name.clone()).or_insert(i);
+            }
+            for g in self.keys.iter().flat_map(|k| k.grants.iter().flatten()) {
+                for p in std::iter::once(&g.grantee).chain(g.retiring.iter()) {
+                    if !ix.grantees.contains_key(p) {
+                        ix.grantees.insert(p.clone(), crate::policy::arn::classify_aws_principal(p));
+                    }
+                }
             }
             for a in &self.aliases {
                 let Some(target) = a.target_key_id.as_deref() else { continue };
@@ -596,8 +626,31 @@ impl World {
     /// A role by account and name (role names are case-insensitive).
     #[must_use]
     pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
-        let i = self.index().roles.get(&(account.to_string(), name.to_lowercase()))?;
-        self.roles.get(*i)
+        let m = self.index().roles.get(account)?;
+        let i = match m.get(name) {
+            Some(i) => *i,
+            None => *m.get(&name.to_lowercase())?,
+        };
+        self.roles.get(i)
+    }
+
+    /// Index of a role in `roles`.
+    #[must_use]
+    pub fn role_index(&self, account: &str, name: &str) -> Option<usize> {
+        let m = self.index().roles.get(account)?;
+        m.get(name).or_else(|| m.get(&name.to_lowercase())).copied()
+    }
+
+    /// Index of a user in `users`.
+    #[must_use]
+    pub fn user_index(&self, account: &str, name: &str) -> Option<usize> {
+        self.index().users.get(account)?.get(name).copied()
+    }
+
+    /// A grantee or retiring-principal string of a grant, classified (cached).
+    #[must_use]
+    pub fn grantee_ref(&self, s: &str) -> Option<&crate::policy::model::PrincipalRef> {
+        self.index().grantees.get(s)
     }
 
     /// A role by ARN.
@@ -609,15 +662,35 @@ impl World {
     /// A user by account and name.
     #[must_use]
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {
-        let i = self.index().users.get(&(account.to_string(), name.to_string()))?;
-        self.users.get(*i)
+        self.user_index(account, name).and_then(|i| self.users.get(i))
     }
 
     /// A group by account and name.
     #[must_use]
     pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
-        let i = self.index().groups.get(&(account.to_string(), name.to_string()))?;
+        let i = self.index().groups.get(account)?.get(name)?;
         self.groups.get(*i)
+    }
+
+    /// A shared context layer for a role, user or key (built once, no lookup by string).
+    pub fn slot_layer(
+        &self,
+        slot: LayerSlot<'_>,
+        build: impl FnOnce() -> crate::eval::context::Layer,
+    ) -> Arc<crate::eval::context::Layer> {
+        let (nr, nu) = (self.roles.len(), self.users.len());
+        let pos = match slot {
+            LayerSlot::Role(i) if i < nr => i,
+            LayerSlot::User(i) if i < nu => nr + i,
+            LayerSlot::Key(i) if i < self.keys.len() => nr + nu + i,
+            LayerSlot::Named(name) => return self.cached_layer(name, build),
+            _ => return Arc::new(build()),
+        };
+        let slots = self.cache.slots.get_or_init(|| (0..nr + nu + self.keys.len()).map(|_| OnceLock::new()).collect());
+        match slots.get(pos) {
+            Some(cell) => Arc::clone(cell.get_or_init(|| Arc::new(build()))),
+            None => Arc::new(build()),
+        }
     }
 
     /// A shared context layer, built once per `id`.
