@@ -308,8 +308,10 @@ case('grants-and-denies','semantics §6.3 item 5 (denies override grants), U3 (a
   'grants.json':{'Grants':[
     {'KeyId':KEY,'GrantId':'g-user','GranteePrincipal':user(A,'carol'),'IssuingAccount':root(A),'Operations':['Decrypt','Encrypt']},
     {'KeyId':KEY,'GrantId':'g-account','GranteePrincipal':root(B),'IssuingAccount':root(A),'Operations':['Decrypt']}]},
-  'iam.json':authz(users=[U(A,'carol')])},
+  'iam.json':authz(users=[U(A,'carol')]),
+  'partner-iam.json':authz(roles=[R(B,'WithIam',inline=[ident(ist('Use','Allow','kms:Decrypt'))]),R(B,'Any')])},
  [rq('§6.3 item 5','key-policy deny overrides the grant',user(A,'carol'),'kms:Decrypt','ExplicitDeny'),
+  rq('U3','account-root grantee: a role of that account with an IAM allow uses the grant',sess(B,'WithIam'),'kms:Decrypt','Allow',conditions={'aws:SourceVpce':'vpce-1'},reasons=['grant#g-account']),
   rq('§6.3','grant allows through the right endpoint',user(A,'carol'),'kms:Decrypt','Allow',conditions={'aws:SourceVpce':'vpce-1'}),
   rq('§6.3','grant allows Encrypt',user(A,'carol'),'kms:Encrypt','Allow',reasons=['grant#g-user']),
   rq('U3','account-root grantee: a role of that account needs an IAM allow',sess(B,'Any'),'kms:Decrypt','ImplicitDeny',conditions={'aws:SourceVpce':'vpce-1'}),

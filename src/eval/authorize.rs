@@ -693,7 +693,7 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Ou
             }
         }
     }
-    if let Some(g) = (target == Target::Key).then(|| grant_allows(ev, req)).flatten() {
+    if let Some(g) = (target == Target::Key).then(|| grant_allows(ev, req, id_ok)).flatten() {
         let needs_iam = !same && !is_service && opts.cross_account_grant_needs_iam;
         if !needs_iam || id_ok {
             return (Decision::Allow, vec![g], "a grant allows the operation".into());
@@ -1017,7 +1017,7 @@ fn full_access(kind: DocKind) -> Doc<'static> {
 }
 
 /// The grant that allows the request, if any (semantics.md §6.3–§6.4).
-fn grant_allows(ev: &mut Eval<'_>, req: &Request) -> Option<Reason> {
+fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Option<Reason> {
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
     let grants = ev.key.grants.as_ref()?;
     let caller_account = ev.caller.account();
@@ -1036,7 +1036,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request) -> Option<Reason> {
             PrincipalMatch::Direct | PrincipalMatch::DirectLimited => true,
             // U3: an account-root grantee lets the account's principals use the grant only
             // with an IAM allow, like account delegation; the root user itself needs none.
-            PrincipalMatch::Account => matches!(req.caller, Caller::Root { .. }),
+            PrincipalMatch::Account => matches!(req.caller, Caller::Root { .. }) || identity_allows,
             PrincipalMatch::None => false,
         };
         if !ok || !grant_constraints_hold(g, &short, ev.ctx.encryption_context()) {
