@@ -159,6 +159,7 @@ pub fn build_policy(
                 Some(v) => {
                     policy.id.get_or_insert(Spanned::new(v, m.value.span));
                 }
+                None if unresolved(&mut cx, &m.value, &child, "`Id`") => {}
                 None => cx.diag("KP152", m.value.span, &child, "`Id` must be a string".into()),
             },
             "Statement" => {
@@ -317,6 +318,15 @@ fn build_statement(cx: &mut Cx<'_>, v: &Json, index: usize, pointer: &str) -> St
                 st.resource = Some(patterns(cx, &m.value, &*m.key == "NotResource", &child, &m.key));
             }
             "Condition" => conditions(cx, &m.value, &child, &mut st),
+            other if other.starts_with("Fn::") => {
+                cx.diag(
+                    "KP158",
+                    m.key_span,
+                    &child,
+                    format!("statement element is an unresolved CloudFormation intrinsic `{other}`: the statement cannot be decided"),
+                );
+                st.broken = true;
+            }
             other => {
                 let msg = match STATEMENT_ELEMENTS.iter().find(|k| k.eq_ignore_ascii_case(other)) {
                     Some(k) => format!("unknown element `{other}`: element names are case-sensitive, write `{k}`"),
@@ -343,10 +353,35 @@ fn build_statement(cx: &mut Cx<'_>, v: &Json, index: usize, pointer: &str) -> St
     st
 }
 
+/// The name of a CloudFormation intrinsic (`{"Ref": …}`, `{"Fn::Sub": …}`), if the value is one.
+#[must_use]
+pub fn intrinsic_name(v: &Json) -> Option<&str> {
+    match v.members() {
+        [m] if &*m.key == "Ref" || m.key.starts_with("Fn::") || &*m.key == "Condition" => Some(&m.key),
+        _ => None,
+    }
+}
+
+fn unresolved(cx: &mut Cx<'_>, v: &Json, pointer: &str, what: &str) -> bool {
+    match intrinsic_name(v) {
+        Some(name) => {
+            cx.diag(
+                "KP158",
+                v.span,
+                pointer,
+                format!("{what} is an unresolved CloudFormation intrinsic `{name}`: its value is unknown, so it matches nothing here"),
+            );
+            true
+        }
+        None => false,
+    }
+}
+
 fn string_list(cx: &mut Cx<'_>, v: &Json, pointer: &str, what: &str) -> Vec<Spanned<String>> {
     let mut out = Vec::new();
     let mut one = |cx: &mut Cx<'_>, item: &Json| match item.scalar_text() {
         Some(s) => out.push(Spanned::new(s, item.span)),
+        None if unresolved(cx, item, pointer, what) => {}
         None => cx.diag("KP152", item.span, pointer, format!("{what} must be a string, not {}", item.kind_name())),
     };
     match &v.kind {

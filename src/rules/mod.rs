@@ -23,6 +23,7 @@ mod policy_too_large;
 mod risky_set_operator;
 mod unknown_action;
 mod unknown_condition_key;
+mod unresolved_value;
 mod variable_without_version;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -49,6 +50,7 @@ static RULES: &[&dyn Rule] = &[
     &condition_type_mismatch::ConditionTypeMismatch,
     &risky_set_operator::RiskySetOperator,
     &ambiguous_encryption_context_key::AmbiguousEncryptionContextKey,
+    &unresolved_value::UnresolvedValue,
     &policy_too_large::PolicyTooLarge,
     &invalid_principal::InvalidPrincipal,
     &ineffective_statement::IneffectiveStatement,
