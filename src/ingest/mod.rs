@@ -414,7 +414,11 @@ fn is_trust(policy: &Policy) -> bool {
 /// trust policy, or a loose identity policy.
 fn policy_file(p: &mut Part, tree: &json::Json, resource: bool) {
     let start = p.w.diagnostics.len();
-    let policy = build_policy(p.src, tree, "", p.text.len(), &mut p.w.diagnostics);
+    let policy = if tree.get("Statement").is_none() && tree.get("Effect").is_some() {
+        crate::policy::parse::build_single_statement(p.src, tree, p.text.len(), &mut p.w.diagnostics)
+    } else {
+        build_policy(p.src, tree, "", p.text.len(), &mut p.w.diagnostics)
+    };
     if p.ctx.key_arn().is_some() || (resource && !is_trust(&policy)) {
         p.kind = "key-policy".into();
         p.touch_context_account();

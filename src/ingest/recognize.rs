@@ -152,6 +152,11 @@ pub fn recognize(tree: &Json) -> Option<Shape> {
     if has(tree, "Statement") {
         return Some(Shape::Policy { resource: names_principals(tree) });
     }
+    // A single statement published on its own (documentation snippets): read as a one-statement
+    // policy (see `policy::parse::build_single_statement`).
+    if has(tree, "Effect") && (has(tree, "Action") || has(tree, "NotAction")) {
+        return Some(Shape::Policy { resource: has(tree, "Principal") || has(tree, "NotPrincipal") });
+    }
     let simple: &[(&str, Shape)] = &[
         ("KeyMetadata", Shape::DescribeKey),
         ("Grants", Shape::ListGrants),

@@ -220,6 +220,24 @@ pub fn build_policy(
     policy
 }
 
+/// Builds a one-statement policy from a statement published on its own. It is read as if it stood
+/// in a `"Version": "2012-10-17"` policy (policy variables are substituted); the version is not
+/// written, so its span is the statement's.
+pub fn build_single_statement(source: SourceId, tree: &Json, size: usize, diags: &mut Vec<PolicyDiagnostic>) -> Policy {
+    check_duplicate_keys(source, tree, "", diags);
+    let mut cx = Cx { source, diags };
+    let st = build_statement(&mut cx, tree, 0, "");
+    Policy {
+        source,
+        span: tree.span,
+        pointer: String::new(),
+        version: Some(Spanned::new("2012-10-17".into(), tree.span)),
+        id: None,
+        statements: vec![st],
+        size,
+    }
+}
+
 const STATEMENT_ELEMENTS: &[&str] =
     &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
@@ -369,7 +387,11 @@ fn unresolved(cx: &mut Cx<'_>, v: &Json, pointer: &str, what: &str) -> bool {
                 "KP158",
                 v.span,
                 pointer,
-                format!("{what} is an unresolved CloudFormation intrinsic `{name}`: its value is unknown, so it matches nothing here"),
+                if what == "`Id`" {
+                    format!("{what} is an unresolved CloudFormation intrinsic `{name}`: its value is unknown")
+                } else {
+                    format!("{what} is an unresolved CloudFormation intrinsic `{name}`: its value is unknown, so it matches nothing here")
+                },
             );
             true
         }
