@@ -499,8 +499,9 @@ fn decide_target(
     ctx: Context,
     opts: Options,
 ) -> Response {
-    let iam_only = target == Target::Key
-        && catalog().action(action).is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
+    let info = catalog().action(action);
+    let iam_only =
+        target == Target::Key && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
     let resource = if iam_only { "*".to_string() } else { key.arn.clone() };
     let mut ev = Eval {
         world,
@@ -513,7 +514,7 @@ fn decide_target(
         assume_identity_allows: req.assume_identity_allows,
     };
     let (decision, reasons, explanation) =
-        if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target) };
+        if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target, info) };
     let mut notes = ev.notes;
     notes.sort();
     notes.dedup();
@@ -530,11 +531,16 @@ fn implicit(why: impl Into<String>) -> Outcome {
     (Decision::ImplicitDeny, Vec::new(), why.into())
 }
 
-fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Outcome {
+fn decide(
+    ev: &mut Eval<'_>,
+    req: &Request,
+    opts: Options,
+    target: Target,
+    info: Option<&'static crate::catalog::ActionInfo>,
+) -> Outcome {
     let key = ev.key;
     let action = ev.action.to_string();
     let short = action.strip_prefix("kms:").unwrap_or(&action).to_string();
-    let info = catalog().action(&action);
     let caller_acct = req.caller.account().map(str::to_string);
     let is_service = matches!(req.caller, Caller::Service(_));
     let same = caller_acct.as_deref() == Some(key.account.as_str());
@@ -1021,8 +1027,14 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
     let grants = ev.key.grants.as_ref()?;
     let caller_account = ev.caller.account();
-    for g in grants {
-        if !g.operations.iter().any(|o| o == &short) {
+    let masks = ev.world.grant_op_masks(ev.key);
+    let bit = crate::world::grant_op_bit(&short);
+    for (gi, g) in grants.iter().enumerate() {
+        let has_op = match (masks.and_then(|m| m.get(gi)), bit) {
+            (Some(mask), Some(b)) => mask & b != 0,
+            _ => g.operations.iter().any(|o| o == &short),
+        };
+        if !has_op {
             continue;
         }
         // Cheap pre-check: an ARN grantee names an account; skip grants of other accounts.

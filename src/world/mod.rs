@@ -131,6 +131,33 @@ pub struct OrgPolicy {
     pub origin: Origin,
 }
 
+/// The grant operations of semantics.md §6.2, in bit order.
+pub const GRANT_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "GetPublicKey",
+    "DescribeKey",
+    "CreateGrant",
+    "RetireGrant",
+];
+
+/// The bit of a grant operation name (exact spelling), if it is one.
+#[must_use]
+pub fn grant_op_bit(op: &str) -> Option<u32> {
+    GRANT_OPERATIONS.iter().position(|o| *o == op).map(|i| 1u32 << i)
+}
+
 /// Tags as a sorted map.
 pub type Tags = BTreeMap<String, String>;
 
@@ -441,6 +468,8 @@ pub struct Index {
     users: HashMap<String, HashMap<String, usize>>,
     /// account → group name → group index.
     groups: HashMap<String, HashMap<String, usize>>,
+    /// Per key, per grant: the grant's operations as a bit set (see [`grant_op_bit`]).
+    grant_masks: Vec<Vec<u32>>,
     /// Grantee and retiring-principal strings, classified once.
     grantees: HashMap<String, crate::policy::model::PrincipalRef>,
     roles_by_arn: HashMap<String, usize>,
@@ -595,6 +624,17 @@ impl World {
             for (i, g) in self.groups.iter().enumerate() {
                 ix.groups.entry(g.account.clone()).or_default().entry(g.name.clone()).or_insert(i);
             }
+            ix.grant_masks = self
+                .keys
+                .iter()
+                .map(|k| {
+                    k.grants
+                        .iter()
+                        .flatten()
+                        .map(|g| g.operations.iter().filter_map(|o| grant_op_bit(o)).fold(0, |m, b| m | b))
+                        .collect()
+                })
+                .collect();
             for g in self.keys.iter().flat_map(|k| k.grants.iter().flatten()) {
                 for p in std::iter::once(&g.grantee).chain(g.retiring.iter()) {
                     if !ix.grantees.contains_key(p) {
@@ -645,6 +685,17 @@ impl World {
     #[must_use]
     pub fn user_index(&self, account: &str, name: &str) -> Option<usize> {
         self.index().users.get(account)?.get(name).copied()
+    }
+
+    /// The operation bit sets of a key's grants, in grant order (when the key is in the world).
+    #[must_use]
+    pub fn grant_op_masks(&self, key: &Key) -> Option<&[u32]> {
+        let (base, addr, size) = (self.keys.as_ptr() as usize, std::ptr::from_ref(key) as usize, size_of::<Key>());
+        let i = addr.checked_sub(base).filter(|d| size > 0 && d % size == 0).map(|d| d / size)?;
+        if !self.keys.get(i).is_some_and(|k| std::ptr::eq(k, key)) {
+            return None;
+        }
+        self.index().grant_masks.get(i).map(Vec::as_slice)
     }
 
     /// A grantee or retiring-principal string of a grant, classified (cached).
