@@ -78,7 +78,12 @@ fn examples_load_into_one_world() {
     // README.md is not a JSON file and is not walked.
     assert_eq!(w.files.len(), 18, "{:#?}", w.files);
     assert!(w.files.iter().all(|f| f.sha256.len() == 64 && f.size > 0));
-    assert!(w.assumptions.iter().any(|a| a.contains("terraform input") && a.contains("not yet implemented")));
+    // The Terraform plan is mapped (tests/terraform.rs checks it in detail).
+    assert!(w.find_key("aws_kms_key.orders").is_some());
+    assert!(w
+        .assumptions
+        .iter()
+        .any(|a| a == "AWS attaches the default key policy to `module.shared_kms.aws_kms_key.this[0]`"));
     assert!(w.assumptions.windows(2).all(|p| p[0] < p[1]), "assumptions sorted and unique");
 
     // get-key-policy: an embedded source whose spans map back into the outer file.

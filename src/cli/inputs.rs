@@ -33,6 +33,11 @@ pub struct InputArgs {
     /// An account of the organization (repeatable, or comma-separated).
     #[arg(long = "org-account", value_name = "ID", value_delimiter = ',', help_heading = "World")]
     pub org_accounts: Vec<String>,
+
+    /// Directory of the Terraform sources (`*.tf`) of the plans: findings about resources
+    /// point at their `resource` block (default: the plan's own directory).
+    #[arg(long, value_name = "DIR", help_heading = "World")]
+    pub tf_dir: Option<String>,
 }
 
 impl InputArgs {
@@ -64,6 +69,7 @@ impl InputArgs {
             key_arn: self.key_arn.clone(),
             org_id: self.org_id.clone(),
             org_accounts: self.org_accounts.clone(),
+            tf_dir: self.tf_dir.clone(),
         })
     }
 }

@@ -263,9 +263,10 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
             w.tables.push(t);
         }
     }
-    let attribute_only = part.kind == "ec2-describe-snapshot-attribute";
+    let attribute_part = part.kind == "ec2-describe-snapshot-attribute";
     for mut s in pw.snapshots {
         remap.origin(&mut s.origin);
+        let attribute_only = attribute_part || part.shared_only_snapshots.contains(&s.id);
         if !attribute_only {
             pending.described_snapshots.insert(s.id.clone());
         }

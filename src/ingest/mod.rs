@@ -53,11 +53,21 @@ pub struct LoadOptions {
     pub org_id: Option<String>,
     /// `--org-account`: accounts of the caller's organization.
     pub org_accounts: Vec<String>,
+    /// `--tf-dir`: the Terraform sources of the plans (default: each plan's own directory,
+    /// when it holds `*.tf` files).
+    pub tf_dir: Option<String>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { account: None, region: "us-east-1".into(), key_arn: None, org_id: None, org_accounts: Vec::new() }
+        Self {
+            account: None,
+            region: "us-east-1".into(),
+            key_arn: None,
+            org_id: None,
+            org_accounts: Vec::new(),
+            tf_dir: None,
+        }
     }
 }
 
@@ -320,6 +330,7 @@ fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions) -> Part {
         }
     };
     let mut p = Part::new(name, Arc::from(text), &opts.region, opts.account.as_deref());
+    p.tf_dir.clone_from(&opts.tf_dir);
     if bom {
         p.w.diagnostics.push(PolicyDiagnostic {
             code: "KP150",

@@ -71,6 +71,10 @@ pub(crate) struct Part {
     pub region: String,
     /// `--account`.
     pub account_opt: Option<String>,
+    /// Snapshots of which only the sharing is known (their encryption was not described).
+    pub shared_only_snapshots: Vec<String>,
+    /// `--tf-dir`: where the Terraform sources of a plan are.
+    pub tf_dir: Option<String>,
 }
 
 /// Account assumed for loose documents when nothing else says.
@@ -97,6 +101,8 @@ impl Part {
             iam_pages: Vec::new(),
             region: region.to_string(),
             account_opt: account.map(str::to_string),
+            shared_only_snapshots: Vec::new(),
+            tf_dir: None,
         }
     }
 
