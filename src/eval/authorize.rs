@@ -233,6 +233,13 @@ pub struct StatementQuery<'a> {
     pub resource_policy: bool,
 }
 
+impl StatementQuery<'_> {
+    /// Trust policies have no `Resource` element: they apply to their role (semantics.md §1.2).
+    fn resource_implicit(&self) -> bool {
+        self.resource_policy && self.action.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
+    }
+}
+
 /// Statement matching (semantics.md §2.2), the one definition every stage uses: principal,
 /// action, resource, and the conditions selected by `check` (all of them in the evaluator; the
 /// solver leaves out the conditions on keys it will choose itself). Returns how the principal
@@ -265,10 +272,15 @@ pub fn statement_applies(
     if action_hit == st.action.negated {
         return PrincipalMatch::None;
     }
-    let Some(res) = &st.resource else { return PrincipalMatch::None };
-    let res_hit = res.items.iter().any(|r| resource_matches(&r.value, q.resource, ctx, variables));
-    if res_hit == res.negated {
-        return PrincipalMatch::None;
+    match &st.resource {
+        Some(res) => {
+            let res_hit = res.items.iter().any(|r| resource_matches(&r.value, q.resource, ctx, variables));
+            if res_hit == res.negated {
+                return PrincipalMatch::None;
+            }
+        }
+        None if q.resource_implicit() => {}
+        None => return PrincipalMatch::None,
     }
     if !st.conditions.iter().filter(|c| check(c)).all(|c| condition_holds(c, ctx, variables)) {
         return PrincipalMatch::None;

@@ -25,6 +25,23 @@ pub const MAX_CHAIN: usize = 6;
 #[must_use]
 pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) -> Option<String> {
     let trust = role.trust.as_ref().and_then(|s| world.slot(s))?;
+    // Necessary condition, conditions aside: some Allow statement of the trust policy names the
+    // candidate (directly, through its role, or through its account).
+    let q = crate::eval::authorize::StatementQuery {
+        caller: &cand.caller,
+        action: "sts:AssumeRole",
+        resource: &role.arn,
+        resource_policy: true,
+    };
+    let ctx = Context::new();
+    let named =
+        trust.policy.statements.iter().filter(|st| st.effect == crate::policy::model::Effect::Allow).any(|st| {
+            crate::eval::authorize::statement_applies(world, st, &q, &ctx, true, &|_| false)
+                != crate::eval::principal::PrincipalMatch::None
+        });
+    if !named {
+        return None;
+    }
     let mut dom = Domain::default();
     let implied_none = |_: &str| false;
     for st in &trust.policy.statements {
