@@ -279,9 +279,24 @@ pub struct RuleContext<'a> {
     by_policy: BTreeMap<PolicyId, String>,
     by_source: BTreeMap<SourceId, String>,
     trees: Mutex<BTreeMap<SourceId, Option<Arc<Json>>>>,
+    answers: Mutex<BTreeMap<(usize, String, bool), Arc<crate::solve::Answer>>>,
 }
 
 impl<'a> RuleContext<'a> {
+    /// Who can perform `action` on `world.keys[key]` (memoized: rules share one answer per
+    /// key, action and `direct` flag). Rules ask this instead of reading policy text.
+    pub fn who_can(&self, key: usize, action: &str, direct: bool) -> Arc<crate::solve::Answer> {
+        let id = (key, action.to_string(), direct);
+        if let Some(a) = self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
+            return Arc::clone(a);
+        }
+        let answer = Arc::new(crate::solve::who_can(
+            self.world,
+            &crate::solve::Query { key, action: action.to_string(), direct_only: direct },
+        ));
+        Arc::clone(self.answers.lock().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert(answer))
+    }
+
     /// A context over a world; computes which resource each policy belongs to.
     #[must_use]
     pub fn new(world: &'a World, settings: &'a Settings) -> Self {
@@ -332,6 +347,7 @@ impl<'a> RuleContext<'a> {
             by_policy,
             by_source,
             trees: Mutex::new(BTreeMap::new()),
+            answers: Mutex::new(BTreeMap::new()),
         }
     }
 
