@@ -13,7 +13,8 @@ use std::net::IpAddr;
 use super::context::{Context, CtxValue, EC_PREFIX};
 use crate::policy::arn::Arn;
 use crate::policy::model::{Condition, OpBase, OpFamily, SetQualifier};
-use crate::policy::wildcard::glob_match;
+use crate::policy::time::days_from_civil;
+use crate::policy::wildcard::{glob_core, glob_match, Token};
 use crate::source::Spanned;
 
 /// A piece of a value after policy-variable substitution (§3.6).
@@ -398,35 +399,18 @@ fn text_chars(v: &str, ci: bool) -> Vec<char> {
     }
 }
 
-/// Greedy glob with one backtrack point (same algorithm as `policy::wildcard`).
+/// Glob over substituted tokens: the matcher of `policy::wildcard`.
 fn glob_tokens(p: &[Tok], t: &[char]) -> bool {
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(Tok::Star) => {
-                backtrack = Some((pi, ti));
-                pi += 1;
-            }
-            Some(Tok::Any) => {
-                pi += 1;
-                ti += 1;
-            }
-            Some(Tok::Ch(c)) if t.get(ti) == Some(c) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match backtrack {
-                Some((bp, bt)) => {
-                    pi = bp + 1;
-                    ti = bt + 1;
-                    backtrack = Some((bp, bt + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == Tok::Star))
+    glob_core(
+        p,
+        t,
+        |tok| match tok {
+            Tok::Star => Token::Star,
+            Tok::Any => Token::Any,
+            Tok::Ch(_) => Token::Literal,
+        },
+        |tok, c| matches!(tok, Tok::Ch(x) if x == c),
+    )
 }
 
 /// Glob match of a substituted template against a value (Pattern segments use * and ?, Literal
@@ -731,17 +715,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

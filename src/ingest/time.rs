@@ -2,16 +2,7 @@
 //! `1.444151834E9`, CLI v1 for KMS/Organizations) and ISO-8601 strings with `Z`, an offset
 //! or fractional seconds. Everything is normalised to ISO-8601 UTC (`2024-04-02T00:00:00Z`).
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use crate::policy::time::days_from_civil;
 
 /// The date of a day count since 1970-01-01.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {

@@ -4,4 +4,5 @@ pub mod err;
 pub mod json;
 pub mod model;
 pub mod parse;
+pub mod time;
 pub mod wildcard;

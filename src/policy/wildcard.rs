@@ -32,27 +32,59 @@ pub fn has_wildcard(pattern: &str) -> bool {
 }
 
 fn glob_bytes(p: &[u8], t: &[u8]) -> bool {
-    glob_generic(p, t, b'*', b'?')
+    glob_generic_by(p, t, b'*', b'?', |a, b| a == b)
 }
 
 fn glob_chars(p: &[char], t: &[char]) -> bool {
-    glob_generic(p, t, '*', '?')
-}
-
-fn glob_generic<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T) -> bool {
-    glob_generic_by(p, t, star, any, |a, b| a == b)
+    glob_generic_by(p, t, '*', '?', |a, b| a == b)
 }
 
 fn glob_generic_by<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T, eq: impl Fn(T, T) -> bool) -> bool {
+    glob_core(
+        p,
+        t,
+        |&c| {
+            if c == star {
+                Token::Star
+            } else if c == any {
+                Token::Any
+            } else {
+                Token::Literal
+            }
+        },
+        |&c, &x| eq(c, x),
+    )
+}
+
+/// What a pattern element is to the matcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Token {
+    /// `*`: any run of characters, including none.
+    Star,
+    /// `?`: exactly one character.
+    Any,
+    /// Itself (compared with the matcher's equality).
+    Literal,
+}
+
+/// The matcher behind every glob in keyproof (action and resource patterns, `StringLike`,
+/// `ArnLike` components): greedy with one backtrack point, O(n·m) in the worst case, no
+/// recursion. `kind` classifies a pattern element; `eq` compares a literal with a text element.
+pub fn glob_core<P, T>(p: &[P], t: &[T], kind: impl Fn(&P) -> Token, eq: impl Fn(&P, &T) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
-        match p.get(pi) {
-            Some(&c) if c == star => {
+        let step = p.get(pi).map(|c| (kind(c), c));
+        match step {
+            Some((Token::Star, _)) => {
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == any || t.get(ti).is_some_and(|&x| eq(c, x)) => {
+            Some((Token::Any, _)) => {
+                pi += 1;
+                ti += 1;
+            }
+            Some((Token::Literal, c)) if t.get(ti).is_some_and(|x| eq(c, x)) => {
                 pi += 1;
                 ti += 1;
             }
@@ -66,7 +98,7 @@ fn glob_generic_by<T: PartialEq + Copy>(p: &[T], t: &[T], star: T, any: T, eq: i
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == star))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| kind(c) == Token::Star))
 }
 
 #[cfg(test)]
