@@ -161,6 +161,8 @@ struct Eval<'w> {
     ctx: Context,
     notes: Vec<String>,
     assume_identity_allows: bool,
+    /// The target is a role: its trust policy's statements have no `Resource` (semantics.md §1.2).
+    trust: bool,
 }
 
 /// A policy the caller or key is subject to, with its role.
@@ -202,7 +204,13 @@ impl<'w> Eval<'w> {
         statement_applies(
             self.world,
             st,
-            &StatementQuery { caller: self.caller, action: self.action, resource: &self.resource, resource_policy },
+            &StatementQuery {
+                caller: self.caller,
+                action: self.action,
+                resource: &self.resource,
+                resource_policy,
+                implicit_resource: self.trust && resource_policy,
+            },
             &self.ctx,
             variables,
             &|_| true,
@@ -231,6 +239,9 @@ pub struct StatementQuery<'a> {
     pub resource: &'a str,
     /// True for resource policies (key, trust, RCP): the `Principal` element is matched.
     pub resource_policy: bool,
+    /// True for role trust policies, which have no `Resource` element (semantics.md §1.2: "not
+    /// used"): a statement without `Resource` then applies to the role.
+    pub implicit_resource: bool,
 }
 
 /// Statement matching (semantics.md §2.2), the one definition every stage uses: principal,
@@ -265,10 +276,15 @@ pub fn statement_applies(
     if action_hit == st.action.negated {
         return PrincipalMatch::None;
     }
-    let Some(res) = &st.resource else { return PrincipalMatch::None };
-    let res_hit = res.items.iter().any(|r| resource_matches(&r.value, q.resource, ctx, variables));
-    if res_hit == res.negated {
-        return PrincipalMatch::None;
+    match &st.resource {
+        Some(res) => {
+            let res_hit = res.items.iter().any(|r| resource_matches(&r.value, q.resource, ctx, variables));
+            if res_hit == res.negated {
+                return PrincipalMatch::None;
+            }
+        }
+        None if q.implicit_resource => {}
+        None => return PrincipalMatch::None,
     }
     if !st.conditions.iter().filter(|c| check(c)).all(|c| condition_holds(c, ctx, variables)) {
         return PrincipalMatch::None;
@@ -391,6 +407,40 @@ pub fn implied_context(
     }
 }
 
+/// True when the world fixes the value of a context key for this caller and key, present or
+/// absent, so that no request can choose it (semantics.md §2.1, §4.3): the caller's identity
+/// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `kms:CallerAccount`, …), its tags and ids when
+/// the caller is in the world, organization membership when the organization is known, the
+/// key's account, Region, aliases, and its tags when they were collected. [`implied_context`]
+/// sets the present ones; the others are absent for this caller. Keys the world does not know
+/// (a principal outside the inputs, no organization data, tags not collected) are not fixed.
+#[must_use]
+pub fn world_determines(world: &World, key: &Key, caller: &Caller, key_lc: &str) -> bool {
+    let known_identity = match caller {
+        Caller::Root { .. } | Caller::Service(_) => true,
+        Caller::User { account, name, .. } => world.user(account, name).is_some(),
+        Caller::AssumedRole { account, role, .. } => world.role(account, role).is_some(),
+        Caller::FederatedUser { .. } => false,
+    };
+    match key_lc {
+        "aws:principalarn"
+        | "aws:principalaccount"
+        | "aws:principaltype"
+        | "aws:principalisawsservice"
+        | "aws:principalservicename"
+        | "kms:calleraccount"
+        | "aws:resourceaccount"
+        | "aws:requestedregion"
+        | "kms:resourcealiases" => true,
+        "aws:principalorgid" | "aws:principalorgpaths" => world.org.is_some() || matches!(caller, Caller::Service(_)),
+        "aws:resourceorgid" | "aws:resourceorgpaths" => world.org.is_some(),
+        "aws:userid" | "aws:username" => known_identity,
+        k if k.starts_with("aws:principaltag/") => known_identity,
+        k if k.starts_with("aws:resourcetag/") => key.tags.is_some(),
+        _ => false,
+    }
+}
+
 /// Keys implied by the key alone (tags, aliases, spec, account, organization).
 fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
     let single = |v: &str| CtxValue::Single(v.to_string());
@@ -481,6 +531,7 @@ fn decide_target(
         ctx,
         notes: Vec::new(),
         assume_identity_allows: req.assume_identity_allows,
+        trust: target == Target::Role,
     };
     let (decision, reasons, explanation) =
         if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target) };

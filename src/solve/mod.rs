@@ -19,8 +19,8 @@ use candidates::{Domain, OTHER};
 
 use crate::catalog::catalog;
 use crate::eval::authorize::{
-    authorize, canonical_action, identity_slots, implied_context, statement_applies, Decision, Reason, ReasonSource,
-    Request, StatementQuery,
+    authorize, canonical_action, identity_slots, implied_context, statement_applies, world_determines, Decision,
+    Reason, ReasonSource, Request, StatementQuery,
 };
 use crate::eval::condition::condition_holds;
 use crate::eval::context::{Context, CtxValue, EC_PREFIX};
@@ -427,7 +427,13 @@ fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, d
     let Some(k) = world.keys.get(key) else { return false };
     let short = action.strip_prefix("kms:").unwrap_or(action);
     let no_conditions = |_: &Condition| false;
-    let q = |rp: bool| StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: rp };
+    let q = |rp: bool| StatementQuery {
+        caller: &cand.caller,
+        action,
+        resource: &k.arn,
+        resource_policy: rp,
+        implicit_resource: false,
+    };
     let mut kp_grades = Vec::new();
     let mut identity_allows = cand.assume_identity_allows || matches!(cand.caller, Caller::Root { .. });
     for (i, (_, statements, vars, rp)) in docs.list.iter().enumerate() {
@@ -480,13 +486,19 @@ pub fn solve_principal_with(
     if !could_be_allowed(world, key, &action, cand, &docs, &implied) {
         return None;
     }
-    let is_implied = |kl: &str| kl != "kms:requestalias" && implied.contains(kl);
+    let is_implied = |kl: &str| fixed_key(world, k, &cand.caller, &implied, kl);
     // Only statements that can apply to this caller and action (conditions aside) and grants
     // for this caller contribute candidate values.
     let mut dom = Domain::default();
     let no_conditions = |_: &Condition| false;
     for (_, statements, vars, rp) in &docs.list {
-        let q = StatementQuery { caller: &cand.caller, action: &action, resource: &k.arn, resource_policy: *rp };
+        let q = StatementQuery {
+            caller: &cand.caller,
+            action: &action,
+            resource: &k.arn,
+            resource_policy: *rp,
+            implicit_resource: false,
+        };
         for st in statements.iter() {
             if statement_applies(world, st, &q, &implied, *vars, &no_conditions) == PrincipalMatch::None {
                 continue;
@@ -579,6 +591,9 @@ fn direct_hop(world: &World, from: &str, key_arn: &str, reasons: &[Reason]) -> H
             let label = rr.split_once('#').map_or(rr.as_str(), |(_, l)| l).to_string();
             if r.grant.is_some() {
                 label
+            } else if r.policy.is_some_and(|p| world.policy(p).is_none()) {
+                // The stand-in for identity policies outside the inputs (an abstract principal).
+                "assumed identity-policy allow".to_string()
             } else {
                 format!("{file}#{label}")
             }
@@ -652,6 +667,13 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
     out
 }
 
+/// True when the request cannot choose the key: the world implies its value for this caller
+/// (in `implied`) or knows it to be absent ([`world_determines`]). `kms:RequestAlias` is
+/// chosen by naming the key through one of its aliases.
+fn fixed_key(world: &World, k: &crate::world::Key, caller: &Caller, implied: &Context, kl: &str) -> bool {
+    kl != "kms:requestalias" && (implied.contains(kl) || world_determines(world, k, caller, kl))
+}
+
 /// Builds the DNF: per distinct set of allowing statements, the conditions on free keys of
 /// those statements, and, for every deny statement that could fire for this caller, one of its
 /// free conditions negated. Terms with no allowed witness are dropped.
@@ -664,9 +686,8 @@ fn dnf(
     implied: &Context,
     allowed: &[(Witness, Vec<Reason>)],
 ) -> Vec<Vec<Atom>> {
-    let free = |c: &Condition| {
-        (c.key_lc != "kms:requestalias" && !implied.contains(&c.key_lc)) || c.key_lc.starts_with(EC_PREFIX)
-    };
+    let free =
+        |c: &Condition| c.key_lc.starts_with(EC_PREFIX) || !fixed_key(world, k, &cand.caller, implied, &c.key_lc);
     let statement = |r: &Reason| -> Option<(&Statement, bool)> {
         let e = world.policy(r.policy?)?;
         let st = e.policy.statements.iter().find(|s| Some(s.index) == r.index)?;
@@ -676,7 +697,13 @@ fn dnf(
     let mut deny_groups: Vec<Vec<Atom>> = Vec::new();
     for (_, statements, vars, rp) in &docs.list {
         for st in statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let q = StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: *rp };
+            let q = StatementQuery {
+                caller: &cand.caller,
+                action,
+                resource: &k.arn,
+                resource_policy: *rp,
+                implicit_resource: false,
+            };
             let not_free = |c: &Condition| !free(c);
             if statement_applies(world, st, &q, implied, *vars, &not_free) == PrincipalMatch::None {
                 continue;
@@ -743,7 +770,10 @@ fn dnf(
 /// constraint compares keys and values exactly).
 fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
     let mut out = Vec::new();
-    let pair_atoms = |pairs: &BTreeMap<String, String>, out: &mut Vec<Atom>| {
+    // `kms:EncryptionContext:<k>` finds the key case-insensitively (§4.4); the constraint wants
+    // the exact key, which `kms:EncryptionContextKeys` compares exactly (for `Equals`, the
+    // `ForAllValues` atom below already does).
+    let pair_atoms = |pairs: &BTreeMap<String, String>, exact_keys: bool, out: &mut Vec<Atom>| {
         for (k, v) in pairs {
             out.push(Atom {
                 key: format!("kms:EncryptionContext:{k}"),
@@ -751,10 +781,18 @@ fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
                 values: vec![v.clone()],
                 negated: false,
             });
+            if exact_keys {
+                out.push(Atom {
+                    key: "kms:EncryptionContextKeys".into(),
+                    op: "ForAnyValue:StringEquals".into(),
+                    values: vec![k.clone()],
+                    negated: false,
+                });
+            }
         }
     };
     if let Some(eq) = &g.ec_equals {
-        pair_atoms(eq, &mut out);
+        pair_atoms(eq, false, &mut out);
         out.push(Atom {
             key: "kms:EncryptionContextKeys".into(),
             op: "ForAllValues:StringEquals".into(),
@@ -763,12 +801,17 @@ fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
         });
     }
     if let Some(sub) = &g.ec_subset {
-        pair_atoms(sub, &mut out);
+        pair_atoms(sub, true, &mut out);
     }
     out
 }
 
-fn atom_condition(a: &Atom) -> Option<Condition> {
+/// The condition an atom stands for (`negated` is not part of it: the atom holds when the
+/// condition's outcome differs from `negated`). Evaluate it with
+/// [`crate::eval::condition::condition_holds`] on the full request context, world-implied keys
+/// included.
+#[must_use]
+pub fn atom_condition(a: &Atom) -> Option<Condition> {
     use crate::source::{Span, Spanned};
     Some(Condition {
         op: crate::policy::model::Operator::parse(&a.op),
@@ -844,7 +887,8 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
         "request contexts were explored over the values the policies mention, the key absent, and one unmentioned value per key".to_string(),
     ];
     if let Some(k) = world.keys.get(key) {
-        if k.grants.is_none() {
+        let said = |prefix: &str| world.assumptions.iter().any(|a| a.starts_with(prefix));
+        if k.grants.is_none() && !said(&format!("grants of `{}`", k.arn)) {
             out.push(format!("grants of `{}` were not collected: access through grants is unknown", k.arn));
         }
         if k.policy.is_none() {
