@@ -159,6 +159,35 @@ case('scp-deny','semantics §2.8 and examples F: an SCP Deny with ArnNotLike aws
   q('kms:Decrypt',[role(A,'KeyAdmin'),role(A,'Ops'),root(A)],unconditional=[role(A,'KeyAdmin'),role(A,'Ops'),root(A)],transitive=[])],
  files=[EX+'organizations-hierarchy.json',EX+'organizations-describe-policy-scp.json'], options=ORGOPTS)
 
+def scp_doc(*stmts): return json.dumps(pol(*stmts))
+SCP_CT='SERVICE_CONTROL_POLICY'
+def attached(*ids): return {'Policies':[{'Id':i,'Type':SCP_CT,'AwsManaged':i=='p-FullAWSAccess'} for i in ids]}
+case('scp-conditions','semantics §2.8 and §2.3 step 3: SCP statements with conditions on request keys; an SCP governs only principals of member accounts (not the management account, not outsiders), and an SCP Allow with a condition bounds access at its level',
+ {'key-policy.json':pol(st('Enable IAM User Permissions','Allow',root(A),'kms:*'),st('Others','Allow',[root(B),root(C),root(M)],'kms:Decrypt')),
+  'iam.json':authz(roles=[R(A,'App',inline=[pol(ist('Use','Allow','kms:Decrypt'))])]),
+  'member-iam.json':authz(roles=[R(C,'Member',inline=[pol(ist('Use','Allow','kms:Decrypt'))])]),
+  'management-iam.json':authz(roles=[R(M,'Mgmt',inline=[pol(ist('Use','Allow','kms:Decrypt',cond={'StringEquals':{'kms:ViaService':S3}}))])]),
+  'partner-iam.json':authz(roles=[R(B,'Partner',inline=[pol(ist('Use','Allow','kms:Decrypt',cond={'StringEquals':{'kms:ViaService':S3}}))])]),
+  'org.json':{'describe-organization':{'Organization':{'Id':ORG,'MasterAccountId':M}},
+              'list-roots':{'Roots':[{'Id':'r-ab12','PolicyTypes':[{'Type':SCP_CT,'Status':'ENABLED'}]}]},
+              'list-parents --child-id '+A:{'Parents':[{'Id':'ou-ab12-11111111','Type':'ORGANIZATIONAL_UNIT'}]},
+              'list-parents --child-id '+C:{'Parents':[{'Id':'ou-ab12-11111111','Type':'ORGANIZATIONAL_UNIT'}]},
+              'list-parents --child-id ou-ab12-11111111':{'Parents':[{'Id':'r-ab12','Type':'ROOT'}]},
+              'list-policies-for-target --target-id r-ab12 --filter '+SCP_CT:attached('p-FullAWSAccess'),
+              'list-policies-for-target --target-id ou-ab12-11111111 --filter '+SCP_CT:attached('p-FullAWSAccess','p-vpce'),
+              'list-policies-for-target --target-id '+A+' --filter '+SCP_CT:attached('p-FullAWSAccess'),
+              'list-policies-for-target --target-id '+C+' --filter '+SCP_CT:attached('p-via-s3'),
+              'describe-policy --policy-id p-FullAWSAccess':{'Policy':{'PolicySummary':{'Id':'p-FullAWSAccess','Name':'FullAWSAccess','Type':SCP_CT,'AwsManaged':True},
+                  'Content':scp_doc(st(None,'Allow',None,'*'))}},
+              'describe-policy --policy-id p-vpce':{'Policy':{'PolicySummary':{'Id':'p-vpce','Name':'DecryptThroughTheEndpoint','Type':SCP_CT,'AwsManaged':False},
+                  'Content':scp_doc(st('DecryptThroughTheEndpoint','Deny',None,'kms:Decrypt',cond={'StringNotEquals':{'aws:SourceVpce':'vpce-org'}}))}},
+              'describe-policy --policy-id p-via-s3':{'Policy':{'PolicySummary':{'Id':'p-via-s3','Name':'KmsOnlyThroughS3','Type':SCP_CT,'AwsManaged':False},
+                  'Content':scp_doc(st('KmsOnlyThroughS3','Allow',None,'kms:*',cond={'StringEquals':{'kms:ViaService':S3}}),st('Rest','Allow',None,['s3:*','sts:*']))}}}},
+ [q('kms:Decrypt',[root(A),role(A,'App'),root(C),role(C,'Member'),root(M),role(M,'Mgmt'),root(B),role(B,'Partner')],unconditional=[root(M),root(B)],
+    dnf=[ec(),cond(aws__SourceVpce='vpce-org'),cond(aws__SourceVpce='vpce-other'),cond(kms__ViaService=S3),both({},aws__SourceVpce='vpce-org',kms__ViaService=S3),
+         cond(kms__ViaService='ec2.us-east-1.amazonaws.com')])],
+ options={'key_arn':KEY,'org_id':ORG,'org_accounts':[A,C]})
+
 NOKMS=f'arn:aws:iam::{A}:policy/NoKms'
 ENCONLY=f'arn:aws:iam::{A}:policy/EncryptOnly'
 case('permissions-boundary','semantics §2.7: a boundary limits the IAM path and a key policy naming the role ARN, not a key policy naming the user',

@@ -173,20 +173,31 @@ struct Doc<'w> {
     variables: bool,
 }
 
+/// The document in a slot; an unknown one is noted and grants nothing.
+fn doc_in<'w>(
+    world: &'w World,
+    notes: &mut Vec<String>,
+    slot: &PolicySlot,
+    source: ReasonSource,
+    what: &str,
+) -> Option<Doc<'w>> {
+    match slot {
+        PolicySlot::Known(id) => world.policy(*id).map(|e| Doc {
+            id: *id,
+            source,
+            statements: &e.policy.statements,
+            variables: e.policy.variables_enabled(),
+        }),
+        PolicySlot::Unknown(why) => {
+            notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
+            None
+        }
+    }
+}
+
 impl<'w> Eval<'w> {
     fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: &str) -> Option<Doc<'w>> {
-        match slot {
-            PolicySlot::Known(id) => self.world.policy(*id).map(|e| Doc {
-                id: *id,
-                source,
-                statements: &e.policy.statements,
-                variables: e.policy.variables_enabled(),
-            }),
-            PolicySlot::Unknown(why) => {
-                self.notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
-                None
-            }
-        }
+        doc_in(self.world, &mut self.notes, slot, source, what)
     }
 
     fn managed(&mut self, arn: &str, source: ReasonSource) -> Option<Doc<'w>> {
@@ -570,8 +581,6 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Ou
     if info.is_none() || !action.to_ascii_lowercase().starts_with("kms:") {
         ev.notes.push(format!("`{action}` is not a known KMS action"));
     }
-    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
-
     // Collect the documents.
     let (policy_source, policy_name) = match target {
         Target::Key => (ReasonSource::KeyPolicy, "key policy"),
@@ -585,10 +594,8 @@ fn decide(ev: &mut Eval<'_>, req: &Request, opts: Options, target: Target) -> Ou
         }
     };
     let (identity, boundary, identity_known) = identity_docs(ev);
-    let scp_levels =
-        if is_service { None } else { caller_acct.as_deref().and_then(|a| org_levels(ev, a, DocKind::Scp)) };
-    let rcp_levels =
-        if aws_managed || short == "RetireGrant" { None } else { org_levels(ev, &key.account, DocKind::Rcp) };
+    let scp_levels = scp_account(&req.caller).and_then(|a| org_levels(ev, a, DocKind::Scp));
+    let rcp_levels = if rcp_governs(key, &short) { org_levels(ev, &key.account, DocKind::Rcp) } else { None };
 
     // 1. explicit denies, from every source
     let mut denies = Vec::new();
@@ -932,11 +939,72 @@ fn loose_identity<'w>(ev: &mut Eval<'w>, docs: &mut Vec<Doc<'w>>) -> bool {
     }
 }
 
+/// The account whose SCPs govern a caller's key requests: its own; none for service
+/// principals (semantics.md §2.8).
+fn scp_account(caller: &Caller) -> Option<&str> {
+    match caller {
+        Caller::Service(_) => None,
+        other => other.account(),
+    }
+}
+
+/// RCPs of the key's account govern the request, unless the key is AWS managed or the action is
+/// `kms:RetireGrant` (semantics.md §2.8).
+fn rcp_governs(key: &Key, short_action: &str) -> bool {
+    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
+    !aws_managed && short_action != "RetireGrant"
+}
+
+/// One level of the organization guardrails that govern a request: at least one of its
+/// documents must have an applicable `Allow`, and any applicable `Deny` denies.
+#[derive(Clone, Debug)]
+pub struct GuardrailLevel<'w> {
+    /// `DocKind::Scp` or `DocKind::Rcp`.
+    pub kind: DocKind,
+    /// The root, OU or account the documents are attached to.
+    pub target: String,
+    /// The documents: statements and whether policy variables are enabled.
+    pub docs: Vec<(&'w [Statement], bool)>,
+}
+
+/// The SCP and RCP levels that govern a key request of `caller` for `action`, exactly as
+/// [`authorize`] applies them (semantics.md §2.3 steps 3–4, §2.8): the SCPs of the caller's
+/// member account (not for service principals, not for the management account or accounts
+/// outside the organization) and the RCPs of the key's member account (not for AWS managed
+/// keys, not for `kms:RetireGrant`). RCP statements are resource-policy statements.
+#[must_use]
+pub fn guardrail_levels<'w>(world: &'w World, key: &Key, caller: &Caller, action: &str) -> Vec<GuardrailLevel<'w>> {
+    let action = canonical_action(action);
+    let short = action.strip_prefix("kms:").unwrap_or(&action);
+    let mut notes = Vec::new();
+    let mut out = Vec::new();
+    let scp = scp_account(caller).and_then(|a| org_levels_in(world, &mut notes, a, DocKind::Scp));
+    let rcp = if rcp_governs(key, short) { org_levels_in(world, &mut notes, &key.account, DocKind::Rcp) } else { None };
+    for (kind, levels) in [(DocKind::Scp, scp), (DocKind::Rcp, rcp)] {
+        for (target, docs) in levels.into_iter().flatten() {
+            out.push(GuardrailLevel {
+                kind,
+                target,
+                docs: docs.into_iter().map(|d| (d.statements, d.variables)).collect(),
+            });
+        }
+    }
+    out
+}
+
 /// The SCP or RCP documents that govern an account, per level of its OU path; `None` when the
 /// account is not governed (not in a known organization, the management account, or no such
 /// policies were collected).
 fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
-    let world = ev.world;
+    org_levels_in(ev.world, &mut ev.notes, account, kind)
+}
+
+fn org_levels_in<'w>(
+    world: &'w World,
+    notes: &mut Vec<String>,
+    account: &str,
+    kind: DocKind,
+) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
     let org = world.org.as_ref()?;
     if org.management_account.as_deref() == Some(account) || !org.accounts.iter().any(|a| a == account) {
         return None;
@@ -958,7 +1026,7 @@ fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec
         for pid in attached {
             if let Some(p) = world.org_policies.get(&pid).filter(|p| p.kind == kind) {
                 any = true;
-                docs.extend(ev.doc(&p.policy.clone(), source, &format!("policy `{pid}`")));
+                docs.extend(doc_in(world, notes, &p.policy, source, &format!("policy `{pid}`")));
             } else if (kind == DocKind::Scp && pid == "p-FullAWSAccess")
                 || (kind == DocKind::Rcp && pid == "p-RCPFullAWSAccess")
             {

@@ -19,18 +19,22 @@ use candidates::{Domain, OTHER};
 
 use crate::catalog::catalog;
 use crate::eval::authorize::{
-    authorize, canonical_action, identity_slots, implied_context, statement_applies, world_determines, Decision,
-    Reason, ReasonSource, Request, StatementQuery,
+    authorize, canonical_action, guardrail_levels, identity_slots, implied_context, statement_applies,
+    world_determines, Decision, GuardrailLevel, Reason, ReasonSource, Request, StatementQuery,
 };
 use crate::eval::condition::condition_holds;
 use crate::eval::context::{Context, CtxValue, EC_PREFIX};
 use crate::eval::principal::{match_grantee, Caller, PrincipalMatch};
 use crate::eval::request::reason_ref;
-use crate::policy::model::{Condition, Effect, PolicyId, Statement};
+use crate::policy::model::{Condition, DocKind, Effect, PolicyId, Statement};
 use crate::world::{PolicySlot, World};
 
 /// Most candidate requests tried per principal.
 pub const MAX_CANDIDATES: usize = 1024;
+
+/// Most DNF terms built per set of allowing statements before the distribution of deny and
+/// guardrail conditions stops (the DNF is then inexact; see the module documentation).
+pub const MAX_TERMS: usize = 256;
 
 /// One condition of a DNF term.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -387,9 +391,11 @@ fn role_path(world: &World, account: &str, role: &str) -> String {
 struct Docs<'w> {
     /// (policy id, statements, variables, resource policy?).
     list: Vec<(PolicyId, &'w [Statement], bool, bool)>,
+    /// The SCP and RCP levels that govern the request (their documents are also in `list`).
+    levels: Vec<GuardrailLevel<'w>>,
 }
 
-fn docs_for<'w>(world: &'w World, key: usize, cand: &Candidate) -> Docs<'w> {
+fn docs_for<'w>(world: &'w World, key: usize, action: &str, cand: &Candidate) -> Docs<'w> {
     let mut list = Vec::new();
     let mut push = |slot: &PolicySlot, rp: bool| {
         if let (PolicySlot::Known(id), Some(e)) = (slot, world.slot(slot)) {
@@ -416,10 +422,14 @@ fn docs_for<'w>(world: &'w World, key: usize, cand: &Candidate) -> Docs<'w> {
             }
         }
     }
-    for p in world.org_policies.values() {
-        push(&p.policy, p.kind == crate::policy::model::DocKind::Rcp);
+    // Only the SCPs and RCPs that govern this request, as the evaluator applies them.
+    let levels = world.keys.get(key).map(|k| guardrail_levels(world, k, &cand.caller, action)).unwrap_or_default();
+    for level in &levels {
+        for (statements, vars) in &level.docs {
+            list.push((PolicyId(u32::MAX), *statements, *vars, level.kind == DocKind::Rcp));
+        }
     }
-    Docs { list }
+    Docs { list, levels }
 }
 
 /// Could any allow path let this caller in, ignoring conditions? (A necessary condition.)
@@ -482,7 +492,7 @@ pub fn solve_principal_with(
     let action = canonical_action(action);
     let mut implied = Context::new();
     implied_context(world, k, &cand.caller, &action, None, &mut implied);
-    let docs = docs_for(world, key, cand);
+    let docs = docs_for(world, key, &action, cand);
     if !could_be_allowed(world, key, &action, cand, &docs, &implied) {
         return None;
     }
@@ -627,6 +637,17 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
         axes.push(opts);
     }
     if dom.uses_ec {
+        // Keys that differ only by case from a mentioned key: `kms:EncryptionContext:<k>` finds
+        // all of them (semantics.md §4.4, U6), so a request may satisfy conditions no single
+        // value can (e.g. a value equal to "a" and one not equal to "b"). These axes come first,
+        // so that witnesses leave them out when they can.
+        for (name, values) in case_variants(&dom.ec) {
+            let mut opts: Vec<Opt> = vec![Vec::new()];
+            for v in values.into_iter().filter(|v| v != OTHER).chain([OTHER.to_string()]) {
+                opts.push(vec![(format!("kms:EncryptionContext:{name}"), CtxValue::Single(v))]);
+            }
+            axes.push(opts);
+        }
         for (name, values) in &dom.ec {
             let mut opts: Vec<Opt> = vec![Vec::new()];
             let mut vals: Vec<String> = values.iter().filter(|v| *v != OTHER).cloned().collect();
@@ -674,6 +695,29 @@ fn fixed_key(world: &World, k: &crate::world::Key, caller: &Caller, implied: &Co
     kl != "kms:requestalias" && (implied.contains(kl) || world_determines(world, k, caller, kl))
 }
 
+/// For each group of encryption-context keys that are equal ignoring case, one more spelling no
+/// policy or grant uses, with the values of the group.
+fn case_variants(ec: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, BTreeSet<String>)> {
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, values) in ec {
+        groups.entry(name.to_lowercase()).or_default().extend(values.iter().cloned());
+    }
+    let mut out = Vec::new();
+    for (lower, values) in groups {
+        let upper = lower.to_uppercase();
+        let mut first_up = lower.clone();
+        if let Some(c) = first_up.chars().next() {
+            first_up.replace_range(..c.len_utf8(), &c.to_uppercase().to_string());
+        }
+        let spelling =
+            [upper, first_up, lower.clone()].into_iter().find(|n| !ec.contains_key(n) && n.to_lowercase() == lower);
+        if let Some(n) = spelling {
+            out.push((n, values));
+        }
+    }
+    out
+}
+
 /// Builds the DNF: per distinct set of allowing statements, the conditions on free keys of
 /// those statements, and, for every deny statement that could fire for this caller, one of its
 /// free conditions negated. Terms with no allowed witness are dropped.
@@ -715,6 +759,33 @@ fn dnf(
             }
         }
     }
+    // Guardrail levels (SCP/RCP, semantics.md §2.3 steps 3-4): one of the level's applicable
+    // `Allow` statements must hold. A level with an applicable statement without free
+    // conditions always passes; otherwise it is a choice among the statements' conditions.
+    let mut level_groups: Vec<Vec<Vec<Atom>>> = Vec::new();
+    for level in &docs.levels {
+        let q = StatementQuery {
+            caller: &cand.caller,
+            action,
+            resource: &k.arn,
+            resource_policy: level.kind == DocKind::Rcp,
+            implicit_resource: false,
+        };
+        let not_free = |c: &Condition| !free(c);
+        let mut alternatives: Vec<Vec<Atom>> = Vec::new();
+        for (statements, vars) in &level.docs {
+            for st in statements.iter().filter(|s| s.effect == Effect::Allow) {
+                if statement_applies(world, st, &q, implied, *vars, &not_free) != PrincipalMatch::None {
+                    alternatives.push(
+                        st.conditions.iter().filter(|c| free(c)).map(|c| Atom::from_condition(c, false)).collect(),
+                    );
+                }
+            }
+        }
+        if !alternatives.is_empty() && !alternatives.iter().any(Vec::is_empty) {
+            level_groups.push(alternatives);
+        }
+    }
     let mut terms: BTreeSet<Vec<Atom>> = BTreeSet::new();
     let mut seen_reason_sets: BTreeSet<Vec<Reason>> = BTreeSet::new();
     for (_, reasons) in allowed {
@@ -732,18 +803,24 @@ fn dnf(
                 base.extend(grant_atoms(g));
             }
         }
+        // Every deny must fail (one of its free conditions false) and every guardrail level
+        // must allow (all conditions of one of its statements true): distribute into terms.
+        let choices = deny_groups
+            .iter()
+            .map(|g| g.iter().map(|a| vec![a.clone()]).collect::<Vec<_>>())
+            .chain(level_groups.iter().cloned());
         let mut expanded: Vec<Vec<Atom>> = vec![base];
-        for g in &deny_groups {
+        for group in choices {
             let mut next = Vec::new();
             for t in &expanded {
-                for a in g {
+                for alt in &group {
                     let mut t2 = t.clone();
-                    t2.push(a.clone());
+                    t2.extend(alt.iter().cloned());
                     next.push(t2);
                 }
             }
             expanded = next;
-            if expanded.len() > 256 {
+            if expanded.len() > MAX_TERMS {
                 break;
             }
         }
@@ -869,7 +946,11 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
         let extra = graph::transitive(world, q.key, &action, &universe, &entries);
         entries.extend(extra);
     }
-    entries.sort_by(|a, b| (a.principal.as_str(), a.transitive).cmp(&(b.principal.as_str(), b.transitive)));
+    // One entry per name: direct before transitive; for `arn:aws:iam::ACCT:root` of an account
+    // whose IAM is not in the inputs, the abstract `account` entry (any principal of the account,
+    // the root user included) before the root user's own.
+    let rank = |e: &Entry| (e.transitive, e.kind != PrincipalKind::Account);
+    entries.sort_by(|a, b| (a.principal.as_str(), rank(a)).cmp(&(b.principal.as_str(), rank(b))));
     entries.dedup_by(|a, b| a.principal == b.principal);
     let mut assumptions = assumptions(world, q.key);
     if catalog().action(&action).is_none() {
