@@ -4,6 +4,11 @@
 //! Edges are decided by the evaluator: `X → R` exists when [`authorize_assume_role`] allows
 //! `X` to assume `R` under some candidate context. A principal reaches the key when a shortest
 //! chain of such edges ends in a role with direct access.
+//!
+//! Escalation is confirmed in a hypothetical world ([`World::fork`]): a principal that can
+//! create a grant for itself (or replace the key policy) reaches the action only if the
+//! evaluator allows it once that grant exists (once the policy allows everything): denies in
+//! the key policy, identity policies, boundaries, SCPs and RCPs still apply.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

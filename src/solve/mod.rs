@@ -4,11 +4,28 @@
 //! The solver asks the evaluator; it never decides a statement itself. For each principal of
 //! the universe it (1) keeps only principals some statement or grant could let in, using the
 //! evaluator's [`statement_applies`] without conditions, (2) collects the context keys the
-//! request may choose freely (those the world does not imply) and candidate values for them
-//! from the policies ([`candidates`]), (3) replays every candidate request through
-//! [`authorize`], and (4) describes the allowed requests as a DNF built from the conditions of
-//! the statements that allowed them, minus the deny statements that could still fire. Every
-//! entry carries the concrete request that was allowed: its witness replays by construction.
+//! request may choose freely (those the world neither implies nor knows to be absent,
+//! [`world_determines`]) and candidate values for them from the policies ([`candidates`]), (3)
+//! replays every candidate request through [`authorize`], and (4) describes the allowed
+//! requests as a DNF built from the conditions of the statements that allowed them, minus the
+//! deny statements that could still fire, within the SCP/RCP levels that govern the request
+//! ([`guardrail_levels`]). Every entry carries the concrete request that was allowed: its
+//! witness replays by construction.
+//!
+//! Checked by `tests/who_can.rs` (fixtures) and `tests/who_can_enumeration.rs` (soundness,
+//! completeness and DNF exactness over random worlds). Known inexactness of the DNF (the
+//! principal sets and witnesses are not affected):
+//! * a grant's encryption-context constraint compares keys exactly; its atoms use
+//!   `kms:EncryptionContext:<k>` (key case-insensitive) and `kms:EncryptionContextKeys`, which
+//!   cannot tell which value belongs to the exact key when the request's EC holds keys that
+//!   differ only by case;
+//! * when distributing deny and guardrail conditions would exceed [`MAX_TERMS`] terms, the
+//!   remaining conditions are left out (the DNF then over-approximates);
+//! * keys derived from other keys (`aws:ViaAWSService` from `kms:ViaService`) are taken as
+//!   implied by the world;
+//! * transitive entries: an escalation entry (`kms:CreateGrant`, `kms:PutKeyPolicy`) describes
+//!   the escalation request; a role-chain entry describes the last hop (the trust policies'
+//!   conditions are not in its DNF).
 
 pub mod candidates;
 pub mod graph;
