@@ -161,6 +161,8 @@ struct Eval<'w> {
     ctx: Context,
     notes: Vec<String>,
     assume_identity_allows: bool,
+    /// The target is a role: its trust policy's statements have no `Resource` (semantics.md §1.2).
+    trust: bool,
 }
 
 /// A policy the caller or key is subject to, with its role.
@@ -171,20 +173,31 @@ struct Doc<'w> {
     variables: bool,
 }
 
+/// The document in a slot; an unknown one is noted and grants nothing.
+fn doc_in<'w>(
+    world: &'w World,
+    notes: &mut Vec<String>,
+    slot: &PolicySlot,
+    source: ReasonSource,
+    what: impl std::fmt::Display,
+) -> Option<Doc<'w>> {
+    match slot {
+        PolicySlot::Known(id) => world.policy(*id).map(|e| Doc {
+            id: *id,
+            source,
+            statements: &e.policy.statements,
+            variables: e.policy.variables_enabled(),
+        }),
+        PolicySlot::Unknown(why) => {
+            notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
+            None
+        }
+    }
+}
+
 impl<'w> Eval<'w> {
     fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: impl std::fmt::Display) -> Option<Doc<'w>> {
-        match slot {
-            PolicySlot::Known(id) => self.world.policy(*id).map(|e| Doc {
-                id: *id,
-                source,
-                statements: &e.policy.statements,
-                variables: e.policy.variables_enabled(),
-            }),
-            PolicySlot::Unknown(why) => {
-                self.notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
-                None
-            }
-        }
+        doc_in(self.world, &mut self.notes, slot, source, what)
     }
 
     fn managed(&mut self, arn: &str, source: ReasonSource) -> Option<Doc<'w>> {
@@ -202,7 +215,13 @@ impl<'w> Eval<'w> {
         statement_applies(
             self.world,
             st,
-            &StatementQuery { caller: self.caller, action: self.action, resource: &self.resource, resource_policy },
+            &StatementQuery {
+                caller: self.caller,
+                action: self.action,
+                resource: &self.resource,
+                resource_policy,
+                implicit_resource: self.trust && resource_policy,
+            },
             &self.ctx,
             variables,
             &|_| true,
@@ -231,13 +250,9 @@ pub struct StatementQuery<'a> {
     pub resource: &'a str,
     /// True for resource policies (key, trust, RCP): the `Principal` element is matched.
     pub resource_policy: bool,
-}
-
-impl StatementQuery<'_> {
-    /// Trust policies have no `Resource` element: they apply to their role (semantics.md §1.2).
-    fn resource_implicit(&self) -> bool {
-        self.resource_policy && self.action.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
-    }
+    /// True for role trust policies, which have no `Resource` element (semantics.md §1.2: "not
+    /// used"): a statement without `Resource` then applies to the role.
+    pub implicit_resource: bool,
 }
 
 /// Statement matching (semantics.md §2.2), the one definition every stage uses: principal,
@@ -279,7 +294,7 @@ pub fn statement_applies(
                 return PrincipalMatch::None;
             }
         }
-        None if q.resource_implicit() => {}
+        None if q.implicit_resource => {}
         None => return PrincipalMatch::None,
     }
     if !st.conditions.iter().filter(|c| check(c)).all(|c| condition_holds(c, ctx, variables)) {
@@ -433,6 +448,40 @@ pub fn implied_context(
     }
 }
 
+/// True when the world fixes the value of a context key for this caller and key, present or
+/// absent, so that no request can choose it (semantics.md §2.1, §4.3): the caller's identity
+/// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `kms:CallerAccount`, …), its tags and ids when
+/// the caller is in the world, organization membership when the organization is known, the
+/// key's account, Region, aliases, and its tags when they were collected. [`implied_context`]
+/// sets the present ones; the others are absent for this caller. Keys the world does not know
+/// (a principal outside the inputs, no organization data, tags not collected) are not fixed.
+#[must_use]
+pub fn world_determines(world: &World, key: &Key, caller: &Caller, key_lc: &str) -> bool {
+    let known_identity = match caller {
+        Caller::Root { .. } | Caller::Service(_) => true,
+        Caller::User { account, name, .. } => world.user(account, name).is_some(),
+        Caller::AssumedRole { account, role, .. } => world.role(account, role).is_some(),
+        Caller::FederatedUser { .. } => false,
+    };
+    match key_lc {
+        "aws:principalarn"
+        | "aws:principalaccount"
+        | "aws:principaltype"
+        | "aws:principalisawsservice"
+        | "aws:principalservicename"
+        | "kms:calleraccount"
+        | "aws:resourceaccount"
+        | "aws:requestedregion"
+        | "kms:resourcealiases" => true,
+        "aws:principalorgid" | "aws:principalorgpaths" => world.org.is_some() || matches!(caller, Caller::Service(_)),
+        "aws:resourceorgid" | "aws:resourceorgpaths" => world.org.is_some(),
+        "aws:userid" | "aws:username" => known_identity,
+        k if k.starts_with("aws:principaltag/") => known_identity,
+        k if k.starts_with("aws:resourcetag/") => key.tags.is_some(),
+        _ => false,
+    }
+}
+
 /// Keys implied by the key alone (tags, aliases, spec, account, organization).
 fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
     let single = |v: &str| CtxValue::Single(v.to_string());
@@ -524,6 +573,7 @@ fn decide_target(
         ctx,
         notes: Vec::new(),
         assume_identity_allows: req.assume_identity_allows,
+        trust: target == Target::Role,
     };
     let (decision, reasons, explanation) =
         if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target, info) };
@@ -567,8 +617,6 @@ fn decide(
     if info.is_none() || !action.to_ascii_lowercase().starts_with("kms:") {
         ev.notes.push(format!("`{action}` is not a known KMS action"));
     }
-    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
-
     // Collect the documents.
     let (policy_source, policy_name) = match target {
         Target::Key => (ReasonSource::KeyPolicy, "key policy"),
@@ -582,10 +630,8 @@ fn decide(
         }
     };
     let (identity, boundary, identity_known) = identity_docs(ev);
-    let scp_levels =
-        if is_service { None } else { caller_acct.as_deref().and_then(|a| org_levels(ev, a, DocKind::Scp)) };
-    let rcp_levels =
-        if aws_managed || short == "RetireGrant" { None } else { org_levels(ev, &key.account, DocKind::Rcp) };
+    let scp_levels = scp_account(&req.caller).and_then(|a| org_levels(ev, a, DocKind::Scp));
+    let rcp_levels = if rcp_governs(key, &short) { org_levels(ev, &key.account, DocKind::Rcp) } else { None };
 
     // 1. explicit denies, from every source
     let mut denies = Vec::new();
@@ -711,10 +757,14 @@ fn decide(
             }
         }
     }
-    if let Some(g) = (target == Target::Key).then(|| grant_allows(ev, req, id_ok)).flatten() {
-        let needs_iam = !same && !is_service && opts.cross_account_grant_needs_iam;
+    if let Some((g, via_account)) = (target == Target::Key).then(|| grant_allows(ev, req, id_ok)).flatten() {
+        let needs_iam = via_account || (!same && !is_service && opts.cross_account_grant_needs_iam);
         if !needs_iam || id_ok {
-            return (Decision::Allow, vec![g], "a grant allows the operation".into());
+            let mut r = vec![g];
+            if needs_iam && !is_root {
+                r.extend(id_reasons.clone());
+            }
+            return (Decision::Allow, r, "a grant allows the operation".into());
         }
     }
 
@@ -929,11 +979,73 @@ fn loose_identity<'w>(ev: &mut Eval<'w>, docs: &mut Vec<Doc<'w>>) -> bool {
     }
 }
 
+/// The account whose SCPs govern a caller's key requests: its own; none for service
+/// principals (semantics.md §2.8).
+fn scp_account(caller: &Caller) -> Option<&str> {
+    match caller {
+        Caller::Service(_) => None,
+        other => other.account(),
+    }
+}
+
+/// RCPs of the key's account govern the request, unless the key is AWS managed or the action is
+/// `kms:RetireGrant` (semantics.md §2.8).
+fn rcp_governs(key: &Key, short_action: &str) -> bool {
+    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
+    !aws_managed && short_action != "RetireGrant"
+}
+
+/// One level of the organization guardrails that govern a request: at least one of its
+/// documents must have an applicable `Allow`, and any applicable `Deny` denies.
+#[derive(Clone, Debug)]
+pub struct GuardrailLevel<'w> {
+    /// `DocKind::Scp` or `DocKind::Rcp`.
+    pub kind: DocKind,
+    /// The root, OU or account the documents are attached to.
+    pub target: String,
+    /// The documents: statements and whether policy variables are enabled.
+    pub docs: Vec<(&'w [Statement], bool)>,
+}
+
+/// The SCP and RCP levels that govern a key request of `caller` for `action`, exactly as
+/// [`authorize`] applies them (semantics.md §2.3 steps 3–4, §2.8): the SCPs of the caller's
+/// member account (not for service principals, not for the management account or accounts
+/// outside the organization) and the RCPs of the key's member account (not for AWS managed
+/// keys, not for `kms:RetireGrant`). RCP statements are resource-policy statements.
+#[must_use]
+pub fn guardrail_levels<'w>(world: &'w World, key: &Key, caller: &Caller, action: &str) -> Vec<GuardrailLevel<'w>> {
+    let action = canonical_action(action);
+    let short = action.strip_prefix("kms:").unwrap_or(&action);
+    let mut notes = Vec::new();
+    let mut out = Vec::new();
+    let scp = scp_account(caller).and_then(|a| org_levels_in(world, &mut notes, a, DocKind::Scp));
+    let rcp = if rcp_governs(key, short) { org_levels_in(world, &mut notes, &key.account, DocKind::Rcp) } else { None };
+    for (kind, levels) in [(DocKind::Scp, scp), (DocKind::Rcp, rcp)] {
+        for (target, docs) in levels.into_iter().flatten() {
+            out.push(GuardrailLevel {
+                kind,
+                target,
+                docs: docs.into_iter().map(|d| (d.statements, d.variables)).collect(),
+            });
+        }
+    }
+    out
+}
+
 /// The SCP or RCP documents that govern an account, per level of its OU path; `None` when the
 /// account is not governed (not in a known organization, the management account, or no such
 /// policies were collected).
 fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
-    let world: &'w World = ev.world;
+    org_levels_in(ev.world, &mut ev.notes, account, kind)
+}
+
+/// [`org_levels`] with the world and the notes passed separately (the solver calls it too).
+fn org_levels_in<'w>(
+    world: &'w World,
+    notes: &mut Vec<String>,
+    account: &str,
+    kind: DocKind,
+) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
     let plan = org_plan(world, account, kind)?;
     let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
     let mut levels = Vec::with_capacity(plan.len());
@@ -941,7 +1053,7 @@ fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec
         let mut out = Vec::with_capacity(docs.len());
         for d in docs {
             match d {
-                Some((pid, slot)) => out.extend(ev.doc(slot, source, format_args!("policy `{pid}`"))),
+                Some((pid, slot)) => out.extend(doc_in(world, notes, slot, source, format_args!("policy `{pid}`"))),
                 None => out.push(full_access(kind)),
             }
         }
@@ -1035,10 +1147,13 @@ fn full_access(kind: DocKind) -> Doc<'static> {
 }
 
 /// The grant that allows the request, if any (semantics.md §6.3–§6.4).
-fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Option<Reason> {
+/// Returns the grant and whether it matched only through an account-root grantee (so the
+/// caller's identity policies are part of the allow, U3).
+fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Option<(Reason, bool)> {
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
     let grants = ev.key.grants.as_ref()?;
     let caller_account = ev.caller.account();
+    let mut fallback: Option<(Reason, bool)> = None;
     let masks = ev.world.grant_op_masks(ev.key);
     let bit = crate::world::grant_op_bit(&short);
     for (gi, g) in grants.iter().enumerate() {
@@ -1070,15 +1185,20 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
             "grant `{}` takes effect up to about 5 minutes after it is created unless the request carries its grant token",
             g.id
         ));
-        return Some(Reason {
+        let reason = Reason {
             source: ReasonSource::Grant,
             policy: None,
             index: None,
             grant: Some(g.id.clone()),
             effect: Effect::Allow,
-        });
+        };
+        let via_account = m == PrincipalMatch::Account && !matches!(req.caller, Caller::Root { .. });
+        if !via_account {
+            return Some((reason, false));
+        }
+        fallback.get_or_insert((reason, true));
     }
-    None
+    fallback
 }
 
 /// Grant constraints (semantics.md §6.4): exact, case-sensitive; ignored for operations that

@@ -4,19 +4,26 @@
 //! Edges are decided by the evaluator: `X → R` exists when [`authorize_assume_role`] allows
 //! `X` to assume `R` under some candidate context. A principal reaches the key when a shortest
 //! chain of such edges ends in a role with direct access.
+//!
+//! Escalation is confirmed in a hypothetical world ([`World::fork`]): a principal that can
+//! create a grant for itself (or replace the key policy) reaches the action only if the
+//! evaluator allows it once that grant exists (once the policy allows everything): denies in
+//! the key policy, identity policies, boundaries, SCPs and RCPs still apply.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::candidates::Domain;
-use super::{enumerate, solve_principal_with, Candidate, Entry, Hop, PrincipalKind};
+use super::{enumerate, solve_principal, solve_principal_with, Candidate, Entry, Hop, PrincipalKind};
 use crate::catalog::catalog;
 use crate::eval::authorize::{authorize_assume_role, Decision};
 use crate::eval::context::{Context, CtxValue};
 use crate::eval::principal::Caller;
 use crate::eval::request::reason_ref;
-use crate::world::World;
+use crate::policy::model::DocKind;
+use crate::policy::parse::parse_policy_text;
+use crate::world::{Grant, PolicyEntry, PolicySlot, World};
 
 /// Longest role chain followed.
 pub const MAX_CHAIN: usize = 6;
@@ -32,6 +39,7 @@ pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) ->
         action: "sts:AssumeRole",
         resource: &role.arn,
         resource_policy: true,
+        implicit_resource: true,
     };
     let ctx = Context::new();
     let named =
@@ -73,6 +81,57 @@ pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) ->
     None
 }
 
+/// The `GranteePrincipal` a candidate names to grant itself: its own ARN, the role ARN for a
+/// role session (the grant then covers every session, semantics.md §6.3).
+fn grantee_of(cand: &Candidate) -> String {
+    match &cand.caller {
+        Caller::AssumedRole { .. } => cand.caller.principal_arn(),
+        other => other.arn(),
+    }
+}
+
+/// The world with, for each candidate, a grant of `operation` to itself without constraints.
+/// Grants name one principal each, so they do not let any other candidate in.
+fn with_self_grants<'c>(
+    world: &World,
+    key: usize,
+    operation: &str,
+    cands: impl Iterator<Item = &'c Candidate>,
+) -> World {
+    let mut w = world.fork();
+    if let Some(k) = w.keys.get_mut(key) {
+        let key_arn = k.arn.clone();
+        let grants = k.grants.get_or_insert_with(Vec::new);
+        for (n, c) in cands.enumerate() {
+            grants.push(Grant {
+                id: format!("keyproof-escalation-{n}"),
+                key_arn: key_arn.clone(),
+                grantee: grantee_of(c),
+                operations: vec![operation.to_string()],
+                ..Grant::default()
+            });
+        }
+    }
+    w
+}
+
+/// The world with the key policy replaced by one that allows every action to everyone: what a
+/// principal allowed `kms:PutKeyPolicy` can write (it passes the lockout check, §5.2).
+fn with_rewritten_policy(world: &World, key: usize) -> World {
+    const ANY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"RewrittenByEscalation","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+    let mut w = world.fork();
+    let source = w.sources.add_file("keyproof:rewritten-key-policy", ANY);
+    let mut diags = Vec::new();
+    let account = w.keys.get(key).map(|k| k.account.clone());
+    if let Some(policy) = parse_policy_text(source, ANY, &mut diags) {
+        let id = w.add_policy(PolicyEntry { policy, kind: DocKind::KeyPolicy, name: "key-policy".into(), account });
+        if let Some(k) = w.keys.get_mut(key) {
+            k.policy = Some(PolicySlot::Known(id));
+        }
+    }
+    w
+}
+
 fn authorize_assume_role_assuming_iam(
     world: &World,
     caller: &Caller,
@@ -90,42 +149,61 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
     let mut out = Vec::new();
     let key_arn = world.keys.get(key).map(|k| k.arn.clone()).unwrap_or_default();
 
-    // Escalation: CreateGrant for itself, or PutKeyPolicy.
+    // Escalation (semantics.md §6.4, §5.2): a principal that can create a grant for itself, or
+    // replace the key policy, first; then whether that would let it perform the action, asked of
+    // the evaluator in a hypothetical world (denies in the key policy, IAM, boundaries, SCPs and
+    // RCPs still apply after the escalation).
     let short = action.strip_prefix("kms:").unwrap_or(action).to_string();
     let grantable = catalog().action(action).is_some_and(|a| a.grant_operation);
-    for cand in universe {
+    let mut grant_steps: Vec<(usize, Entry)> = Vec::new();
+    let mut policy_steps: Vec<(usize, Entry)> = Vec::new();
+    for (i, cand) in universe.iter().enumerate() {
         if have.contains_key(&cand.name) {
             continue;
         }
-        let mut found = None;
         if grantable {
-            let grantee = match &cand.caller {
-                Caller::AssumedRole { .. } => cand.name.clone(),
-                other => other.arn(),
-            };
             let fixed: BTreeMap<String, CtxValue> = [
-                ("kms:GranteePrincipal".to_string(), CtxValue::Single(grantee)),
+                ("kms:GranteePrincipal".to_string(), CtxValue::Single(grantee_of(cand))),
                 ("kms:GrantOperations".to_string(), CtxValue::Multi(vec![short.clone()])),
             ]
             .into();
             if let Some(e) =
                 solve_principal_with(world, key, "kms:CreateGrant", cand, &fixed, &["kms:GrantIsForAWSResource"])
             {
-                found = Some((e, "kms:CreateGrant"));
+                grant_steps.push((i, e));
             }
         }
-        if found.is_none() && action != "kms:PutKeyPolicy" {
+        if action != "kms:PutKeyPolicy" {
             if let Some(e) = solve_principal_with(world, key, "kms:PutKeyPolicy", cand, &BTreeMap::new(), &[]) {
-                found = Some((e, "kms:PutKeyPolicy"));
+                policy_steps.push((i, e));
             }
         }
-        if let Some((mut e, via)) = found {
-            let reference = e.path.first().map(|h| h.reference.clone()).unwrap_or_default();
-            e.path = vec![Hop { from: cand.name.clone(), to: key_arn.clone(), via: via.into(), reference }];
-            e.transitive = true;
-            have.insert(cand.name.clone(), e.clone());
-            out.push(e);
+    }
+    let mut escalated: BTreeMap<usize, (Entry, &str)> = BTreeMap::new();
+    if !grant_steps.is_empty() {
+        let w = with_self_grants(world, key, &short, grant_steps.iter().map(|(i, _)| &universe[*i]));
+        for (i, e) in grant_steps {
+            if universe.get(i).is_some_and(|c| solve_principal(&w, key, action, c).is_some()) {
+                escalated.insert(i, (e, "kms:CreateGrant"));
+            }
         }
+    }
+    policy_steps.retain(|(i, _)| !escalated.contains_key(i));
+    if !policy_steps.is_empty() {
+        let w = with_rewritten_policy(world, key);
+        for (i, e) in policy_steps {
+            if universe.get(i).is_some_and(|c| solve_principal(&w, key, action, c).is_some()) {
+                escalated.insert(i, (e, "kms:PutKeyPolicy"));
+            }
+        }
+    }
+    for (i, (mut e, via)) in escalated {
+        let Some(cand) = universe.get(i) else { continue };
+        let reference = e.path.first().map(|h| h.reference.clone()).unwrap_or_default();
+        e.path = vec![Hop { from: cand.name.clone(), to: key_arn.clone(), via: via.into(), reference }];
+        e.transitive = true;
+        have.insert(cand.name.clone(), e.clone());
+        out.push(e);
     }
 
     // Role chains: breadth-first from roles that have access, backwards along AssumeRole edges.

@@ -4,11 +4,28 @@
 //! The solver asks the evaluator; it never decides a statement itself. For each principal of
 //! the universe it (1) keeps only principals some statement or grant could let in, using the
 //! evaluator's [`statement_applies`] without conditions, (2) collects the context keys the
-//! request may choose freely (those the world does not imply) and candidate values for them
-//! from the policies ([`candidates`]), (3) replays every candidate request through
-//! [`authorize`], and (4) describes the allowed requests as a DNF built from the conditions of
-//! the statements that allowed them, minus the deny statements that could still fire. Every
-//! entry carries the concrete request that was allowed: its witness replays by construction.
+//! request may choose freely (those the world neither implies nor knows to be absent,
+//! [`world_determines`]) and candidate values for them from the policies ([`candidates`]), (3)
+//! replays every candidate request through [`authorize`], and (4) describes the allowed
+//! requests as a DNF built from the conditions of the statements that allowed them, minus the
+//! deny statements that could still fire, within the SCP/RCP levels that govern the request
+//! ([`guardrail_levels`]). Every entry carries the concrete request that was allowed: its
+//! witness replays by construction.
+//!
+//! Checked by `tests/who_can.rs` (fixtures) and `tests/who_can_enumeration.rs` (soundness,
+//! completeness and DNF exactness over random worlds). Known inexactness of the DNF (the
+//! principal sets and witnesses are not affected):
+//! * a grant's encryption-context constraint compares keys exactly; its atoms use
+//!   `kms:EncryptionContext:<k>` (key case-insensitive) and `kms:EncryptionContextKeys`, which
+//!   cannot tell which value belongs to the exact key when the request's EC holds keys that
+//!   differ only by case;
+//! * when distributing deny and guardrail conditions would exceed [`MAX_TERMS`] terms, the
+//!   remaining conditions are left out (the DNF then over-approximates);
+//! * keys derived from other keys (`aws:ViaAWSService` from `kms:ViaService`) are taken as
+//!   implied by the world;
+//! * transitive entries: an escalation entry (`kms:CreateGrant`, `kms:PutKeyPolicy`) describes
+//!   the escalation request; a role-chain entry describes the last hop (the trust policies'
+//!   conditions are not in its DNF).
 
 pub mod candidates;
 pub mod graph;
@@ -19,18 +36,22 @@ use candidates::{Domain, OTHER};
 
 use crate::catalog::catalog;
 use crate::eval::authorize::{
-    authorize, canonical_action, identity_slots, implied_context, statement_applies, Decision, Reason, ReasonSource,
-    Request, StatementQuery,
+    authorize, canonical_action, guardrail_levels, identity_slots, implied_context, statement_applies,
+    world_determines, Decision, GuardrailLevel, Reason, ReasonSource, Request, StatementQuery,
 };
 use crate::eval::condition::condition_holds;
 use crate::eval::context::{Context, CtxValue, EC_PREFIX};
 use crate::eval::principal::{match_grantee, Caller, PrincipalMatch};
 use crate::eval::request::reason_ref;
-use crate::policy::model::{Condition, Effect, PolicyId, Statement};
+use crate::policy::model::{Condition, DocKind, Effect, PolicyId, Statement};
 use crate::world::{PolicySlot, World};
 
 /// Most candidate requests tried per principal.
 pub const MAX_CANDIDATES: usize = 1024;
+
+/// Most DNF terms built per set of allowing statements before the distribution of deny and
+/// guardrail conditions stops (the DNF is then inexact; see the module documentation).
+pub const MAX_TERMS: usize = 256;
 
 /// One condition of a DNF term.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -387,9 +408,11 @@ fn role_path(world: &World, account: &str, role: &str) -> String {
 struct Docs<'w> {
     /// (policy id, statements, variables, resource policy?).
     list: Vec<(PolicyId, &'w [Statement], bool, bool)>,
+    /// The SCP and RCP levels that govern the request (their documents are also in `list`).
+    levels: Vec<GuardrailLevel<'w>>,
 }
 
-fn docs_for<'w>(world: &'w World, key: usize, cand: &Candidate) -> Docs<'w> {
+fn docs_for<'w>(world: &'w World, key: usize, action: &str, cand: &Candidate) -> Docs<'w> {
     let mut list = Vec::new();
     let mut push = |slot: &PolicySlot, rp: bool| {
         if let (PolicySlot::Known(id), Some(e)) = (slot, world.slot(slot)) {
@@ -416,10 +439,14 @@ fn docs_for<'w>(world: &'w World, key: usize, cand: &Candidate) -> Docs<'w> {
             }
         }
     }
-    for p in world.org_policies.values() {
-        push(&p.policy, p.kind == crate::policy::model::DocKind::Rcp);
+    // Only the SCPs and RCPs that govern this request, as the evaluator applies them.
+    let levels = world.keys.get(key).map(|k| guardrail_levels(world, k, &cand.caller, action)).unwrap_or_default();
+    for level in &levels {
+        for (statements, vars) in &level.docs {
+            list.push((PolicyId(u32::MAX), *statements, *vars, level.kind == DocKind::Rcp));
+        }
     }
-    Docs { list }
+    Docs { list, levels }
 }
 
 /// Could any allow path let this caller in, ignoring conditions? (A necessary condition.)
@@ -427,7 +454,13 @@ fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, d
     let Some(k) = world.keys.get(key) else { return false };
     let short = action.strip_prefix("kms:").unwrap_or(action);
     let no_conditions = |_: &Condition| false;
-    let q = |rp: bool| StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: rp };
+    let q = |rp: bool| StatementQuery {
+        caller: &cand.caller,
+        action,
+        resource: &k.arn,
+        resource_policy: rp,
+        implicit_resource: false,
+    };
     let mut kp_grades = Vec::new();
     let mut identity_allows = cand.assume_identity_allows || matches!(cand.caller, Caller::Root { .. });
     for (i, (_, statements, vars, rp)) in docs.list.iter().enumerate() {
@@ -476,17 +509,23 @@ pub fn solve_principal_with(
     let action = canonical_action(action);
     let mut implied = Context::new();
     implied_context(world, k, &cand.caller, &action, None, &mut implied);
-    let docs = docs_for(world, key, cand);
+    let docs = docs_for(world, key, &action, cand);
     if !could_be_allowed(world, key, &action, cand, &docs, &implied) {
         return None;
     }
-    let is_implied = |kl: &str| kl != "kms:requestalias" && implied.contains(kl);
+    let is_implied = |kl: &str| fixed_key(world, k, &cand.caller, &implied, kl);
     // Only statements that can apply to this caller and action (conditions aside) and grants
     // for this caller contribute candidate values.
     let mut dom = Domain::default();
     let no_conditions = |_: &Condition| false;
     for (_, statements, vars, rp) in &docs.list {
-        let q = StatementQuery { caller: &cand.caller, action: &action, resource: &k.arn, resource_policy: *rp };
+        let q = StatementQuery {
+            caller: &cand.caller,
+            action: &action,
+            resource: &k.arn,
+            resource_policy: *rp,
+            implicit_resource: false,
+        };
         for st in statements.iter() {
             if statement_applies(world, st, &q, &implied, *vars, &no_conditions) == PrincipalMatch::None {
                 continue;
@@ -579,6 +618,9 @@ fn direct_hop(world: &World, from: &str, key_arn: &str, reasons: &[Reason]) -> H
             let label = rr.split_once('#').map_or(rr.as_str(), |(_, l)| l).to_string();
             if r.grant.is_some() {
                 label
+            } else if r.policy.is_some_and(|p| world.policy(p).is_none()) {
+                // The stand-in for identity policies outside the inputs (an abstract principal).
+                "assumed identity-policy allow".to_string()
             } else {
                 format!("{file}#{label}")
             }
@@ -612,6 +654,17 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
         axes.push(opts);
     }
     if dom.uses_ec {
+        // Keys that differ only by case from a mentioned key: `kms:EncryptionContext:<k>` finds
+        // all of them (semantics.md §4.4, U6), so a request may satisfy conditions no single
+        // value can (e.g. a value equal to "a" and one not equal to "b"). These axes come first,
+        // so that witnesses leave them out when they can.
+        for (name, values) in case_variants(&dom.ec) {
+            let mut opts: Vec<Opt> = vec![Vec::new()];
+            for v in values.into_iter().filter(|v| v != OTHER).chain([OTHER.to_string()]) {
+                opts.push(vec![(format!("kms:EncryptionContext:{name}"), CtxValue::Single(v))]);
+            }
+            axes.push(opts);
+        }
         for (name, values) in &dom.ec {
             let mut opts: Vec<Opt> = vec![Vec::new()];
             let mut vals: Vec<String> = values.iter().filter(|v| *v != OTHER).cloned().collect();
@@ -652,6 +705,36 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
     out
 }
 
+/// True when the request cannot choose the key: the world implies its value for this caller
+/// (in `implied`) or knows it to be absent ([`world_determines`]). `kms:RequestAlias` is
+/// chosen by naming the key through one of its aliases.
+fn fixed_key(world: &World, k: &crate::world::Key, caller: &Caller, implied: &Context, kl: &str) -> bool {
+    kl != "kms:requestalias" && (implied.contains(kl) || world_determines(world, k, caller, kl))
+}
+
+/// For each group of encryption-context keys that are equal ignoring case, one more spelling no
+/// policy or grant uses, with the values of the group.
+fn case_variants(ec: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, BTreeSet<String>)> {
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, values) in ec {
+        groups.entry(name.to_lowercase()).or_default().extend(values.iter().cloned());
+    }
+    let mut out = Vec::new();
+    for (lower, values) in groups {
+        let upper = lower.to_uppercase();
+        let mut first_up = lower.clone();
+        if let Some(c) = first_up.chars().next() {
+            first_up.replace_range(..c.len_utf8(), &c.to_uppercase().to_string());
+        }
+        let spelling =
+            [upper, first_up, lower.clone()].into_iter().find(|n| !ec.contains_key(n) && n.to_lowercase() == lower);
+        if let Some(n) = spelling {
+            out.push((n, values));
+        }
+    }
+    out
+}
+
 /// Builds the DNF: per distinct set of allowing statements, the conditions on free keys of
 /// those statements, and, for every deny statement that could fire for this caller, one of its
 /// free conditions negated. Terms with no allowed witness are dropped.
@@ -664,9 +747,8 @@ fn dnf(
     implied: &Context,
     allowed: &[(Witness, Vec<Reason>)],
 ) -> Vec<Vec<Atom>> {
-    let free = |c: &Condition| {
-        (c.key_lc != "kms:requestalias" && !implied.contains(&c.key_lc)) || c.key_lc.starts_with(EC_PREFIX)
-    };
+    let free =
+        |c: &Condition| c.key_lc.starts_with(EC_PREFIX) || !fixed_key(world, k, &cand.caller, implied, &c.key_lc);
     let statement = |r: &Reason| -> Option<(&Statement, bool)> {
         let e = world.policy(r.policy?)?;
         let st = e.policy.statements.iter().find(|s| Some(s.index) == r.index)?;
@@ -676,7 +758,13 @@ fn dnf(
     let mut deny_groups: Vec<Vec<Atom>> = Vec::new();
     for (_, statements, vars, rp) in &docs.list {
         for st in statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let q = StatementQuery { caller: &cand.caller, action, resource: &k.arn, resource_policy: *rp };
+            let q = StatementQuery {
+                caller: &cand.caller,
+                action,
+                resource: &k.arn,
+                resource_policy: *rp,
+                implicit_resource: false,
+            };
             let not_free = |c: &Condition| !free(c);
             if statement_applies(world, st, &q, implied, *vars, &not_free) == PrincipalMatch::None {
                 continue;
@@ -686,6 +774,33 @@ fn dnf(
             if !atoms.is_empty() {
                 deny_groups.push(atoms);
             }
+        }
+    }
+    // Guardrail levels (SCP/RCP, semantics.md §2.3 steps 3-4): one of the level's applicable
+    // `Allow` statements must hold. A level with an applicable statement without free
+    // conditions always passes; otherwise it is a choice among the statements' conditions.
+    let mut level_groups: Vec<Vec<Vec<Atom>>> = Vec::new();
+    for level in &docs.levels {
+        let q = StatementQuery {
+            caller: &cand.caller,
+            action,
+            resource: &k.arn,
+            resource_policy: level.kind == DocKind::Rcp,
+            implicit_resource: false,
+        };
+        let not_free = |c: &Condition| !free(c);
+        let mut alternatives: Vec<Vec<Atom>> = Vec::new();
+        for (statements, vars) in &level.docs {
+            for st in statements.iter().filter(|s| s.effect == Effect::Allow) {
+                if statement_applies(world, st, &q, implied, *vars, &not_free) != PrincipalMatch::None {
+                    alternatives.push(
+                        st.conditions.iter().filter(|c| free(c)).map(|c| Atom::from_condition(c, false)).collect(),
+                    );
+                }
+            }
+        }
+        if !alternatives.is_empty() && !alternatives.iter().any(Vec::is_empty) {
+            level_groups.push(alternatives);
         }
     }
     let mut terms: BTreeSet<Vec<Atom>> = BTreeSet::new();
@@ -705,18 +820,24 @@ fn dnf(
                 base.extend(grant_atoms(g));
             }
         }
+        // Every deny must fail (one of its free conditions false) and every guardrail level
+        // must allow (all conditions of one of its statements true): distribute into terms.
+        let choices = deny_groups
+            .iter()
+            .map(|g| g.iter().map(|a| vec![a.clone()]).collect::<Vec<_>>())
+            .chain(level_groups.iter().cloned());
         let mut expanded: Vec<Vec<Atom>> = vec![base];
-        for g in &deny_groups {
+        for group in choices {
             let mut next = Vec::new();
             for t in &expanded {
-                for a in g {
+                for alt in &group {
                     let mut t2 = t.clone();
-                    t2.push(a.clone());
+                    t2.extend(alt.iter().cloned());
                     next.push(t2);
                 }
             }
             expanded = next;
-            if expanded.len() > 256 {
+            if expanded.len() > MAX_TERMS {
                 break;
             }
         }
@@ -743,7 +864,10 @@ fn dnf(
 /// constraint compares keys and values exactly).
 fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
     let mut out = Vec::new();
-    let pair_atoms = |pairs: &BTreeMap<String, String>, out: &mut Vec<Atom>| {
+    // `kms:EncryptionContext:<k>` finds the key case-insensitively (§4.4); the constraint wants
+    // the exact key, which `kms:EncryptionContextKeys` compares exactly (for `Equals`, the
+    // `ForAllValues` atom below already does).
+    let pair_atoms = |pairs: &BTreeMap<String, String>, exact_keys: bool, out: &mut Vec<Atom>| {
         for (k, v) in pairs {
             out.push(Atom {
                 key: format!("kms:EncryptionContext:{k}"),
@@ -751,10 +875,18 @@ fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
                 values: vec![v.clone()],
                 negated: false,
             });
+            if exact_keys {
+                out.push(Atom {
+                    key: "kms:EncryptionContextKeys".into(),
+                    op: "ForAnyValue:StringEquals".into(),
+                    values: vec![k.clone()],
+                    negated: false,
+                });
+            }
         }
     };
     if let Some(eq) = &g.ec_equals {
-        pair_atoms(eq, &mut out);
+        pair_atoms(eq, false, &mut out);
         out.push(Atom {
             key: "kms:EncryptionContextKeys".into(),
             op: "ForAllValues:StringEquals".into(),
@@ -763,12 +895,17 @@ fn grant_atoms(g: &crate::world::Grant) -> Vec<Atom> {
         });
     }
     if let Some(sub) = &g.ec_subset {
-        pair_atoms(sub, &mut out);
+        pair_atoms(sub, true, &mut out);
     }
     out
 }
 
-fn atom_condition(a: &Atom) -> Option<Condition> {
+/// The condition an atom stands for (`negated` is not part of it: the atom holds when the
+/// condition's outcome differs from `negated`). Evaluate it with
+/// [`crate::eval::condition::condition_holds`] on the full request context, world-implied keys
+/// included.
+#[must_use]
+pub fn atom_condition(a: &Atom) -> Option<Condition> {
     use crate::source::{Span, Spanned};
     Some(Condition {
         op: crate::policy::model::Operator::parse(&a.op),
@@ -826,7 +963,11 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
         let extra = graph::transitive(world, q.key, &action, &universe, &entries);
         entries.extend(extra);
     }
-    entries.sort_by(|a, b| (a.principal.as_str(), a.transitive).cmp(&(b.principal.as_str(), b.transitive)));
+    // One entry per name: direct before transitive; for `arn:aws:iam::ACCT:root` of an account
+    // whose IAM is not in the inputs, the abstract `account` entry (any principal of the account,
+    // the root user included) before the root user's own.
+    let rank = |e: &Entry| (e.transitive, e.kind != PrincipalKind::Account);
+    entries.sort_by(|a, b| (a.principal.as_str(), rank(a)).cmp(&(b.principal.as_str(), rank(b))));
     entries.dedup_by(|a, b| a.principal == b.principal);
     let mut assumptions = assumptions(world, q.key);
     if catalog().action(&action).is_none() {
@@ -844,7 +985,8 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
         "request contexts were explored over the values the policies mention, the key absent, and one unmentioned value per key".to_string(),
     ];
     if let Some(k) = world.keys.get(key) {
-        if k.grants.is_none() {
+        let said = |prefix: &str| world.assumptions.iter().any(|a| a.starts_with(prefix));
+        if k.grants.is_none() && !said(&format!("grants of `{}`", k.arn)) {
             out.push(format!("grants of `{}` were not collected: access through grants is unknown", k.arn));
         }
         if k.policy.is_none() {

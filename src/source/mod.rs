@@ -135,6 +135,14 @@ impl SourceMap {
         SourceId(u32::try_from(guard.len() - 1).unwrap_or(u32::MAX))
     }
 
+    /// A new map holding the same sources (shared, not copied); sources added to either map
+    /// later are not seen by the other.
+    #[must_use]
+    pub fn fork(&self) -> SourceMap {
+        let guard = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        SourceMap { sources: Mutex::new(guard.clone()) }
+    }
+
     /// Adds a file's text.
     pub fn add_file(&self, name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceId {
         self.push(Source::new(name.into(), text.into(), None, None))

@@ -658,6 +658,35 @@ impl World {
         })
     }
 
+    /// A copy of the world to edit for a hypothetical question ("what if this grant existed?",
+    /// "what if the key policy were replaced?"), with fresh caches.
+    #[must_use]
+    pub fn fork(&self) -> World {
+        World {
+            cache: Cache::default(),
+            sources: self.sources.fork(),
+            policies: self.policies.clone(),
+            accounts: self.accounts.clone(),
+            org: self.org.clone(),
+            org_policies: self.org_policies.clone(),
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            roles: self.roles.clone(),
+            managed_policies: self.managed_policies.clone(),
+            loose_identity: self.loose_identity.clone(),
+            loose_trust: self.loose_trust.clone(),
+            keys: self.keys.clone(),
+            aliases: self.aliases.clone(),
+            buckets: self.buckets.clone(),
+            tables: self.tables.clone(),
+            snapshots: self.snapshots.clone(),
+            files: self.files.clone(),
+            errors: self.errors.clone(),
+            diagnostics: self.diagnostics.clone(),
+            assumptions: self.assumptions.clone(),
+        }
+    }
+
     /// Drops the derived caches (after editing a world that was already queried).
     pub fn reset_cache(&mut self) {
         self.cache = Cache::default();
