@@ -28,6 +28,30 @@ use crate::world::{Grant, PolicyEntry, PolicySlot, World};
 /// Longest role chain followed.
 pub const MAX_CHAIN: usize = 6;
 
+/// The accounts a role's trust policy names (as accounts or through their principals); `None`
+/// when it names `*`, uses `NotPrincipal`, or is unknown: a cheap pre-filter for [`can_assume`].
+fn trusted_accounts(world: &World, role: &crate::world::Role) -> Option<BTreeSet<String>> {
+    let trust = role.trust.as_ref().and_then(|s| world.slot(s))?;
+    let mut out = BTreeSet::new();
+    for st in trust.policy.statements.iter().filter(|s| s.effect == crate::policy::model::Effect::Allow) {
+        let p = st.principal.as_ref()?;
+        if p.negated {
+            return None;
+        }
+        for e in &p.entries {
+            match &e.principal {
+                crate::policy::model::PrincipalRef::Anyone => return None,
+                other => {
+                    if let Some(a) = other.account() {
+                        out.insert(a.to_string());
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Can `cand` assume `role` under some context? Returns the trust-policy reference.
 #[must_use]
 pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) -> Option<String> {
@@ -155,29 +179,44 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
     // RCPs still apply after the escalation).
     let short = action.strip_prefix("kms:").unwrap_or(action).to_string();
     let grantable = catalog().action(action).is_some_and(|a| a.grant_operation);
+    let scope = super::direct_scope(world, key);
+    let steps: Vec<(usize, Option<Entry>, Option<Entry>)> = {
+        use rayon::prelude::*;
+        universe
+            .par_iter()
+            .enumerate()
+            .filter(|(_, cand)| !have.contains_key(&cand.name) && scope.may_reach(cand))
+            .map(|(i, cand)| {
+                let grant = grantable
+                    .then(|| {
+                        let fixed: BTreeMap<String, CtxValue> = [
+                            ("kms:GranteePrincipal".to_string(), CtxValue::Single(grantee_of(cand))),
+                            ("kms:GrantOperations".to_string(), CtxValue::Multi(vec![short.clone()])),
+                        ]
+                        .into();
+                        solve_principal_with(
+                            world,
+                            key,
+                            "kms:CreateGrant",
+                            cand,
+                            &fixed,
+                            &["kms:GrantIsForAWSResource"],
+                        )
+                    })
+                    .flatten();
+                let policy = (action != "kms:PutKeyPolicy")
+                    .then(|| solve_principal_with(world, key, "kms:PutKeyPolicy", cand, &BTreeMap::new(), &[]))
+                    .flatten();
+                (i, grant, policy)
+            })
+            .filter(|(_, g, p)| g.is_some() || p.is_some())
+            .collect()
+    };
     let mut grant_steps: Vec<(usize, Entry)> = Vec::new();
     let mut policy_steps: Vec<(usize, Entry)> = Vec::new();
-    for (i, cand) in universe.iter().enumerate() {
-        if have.contains_key(&cand.name) {
-            continue;
-        }
-        if grantable {
-            let fixed: BTreeMap<String, CtxValue> = [
-                ("kms:GranteePrincipal".to_string(), CtxValue::Single(grantee_of(cand))),
-                ("kms:GrantOperations".to_string(), CtxValue::Multi(vec![short.clone()])),
-            ]
-            .into();
-            if let Some(e) =
-                solve_principal_with(world, key, "kms:CreateGrant", cand, &fixed, &["kms:GrantIsForAWSResource"])
-            {
-                grant_steps.push((i, e));
-            }
-        }
-        if action != "kms:PutKeyPolicy" {
-            if let Some(e) = solve_principal_with(world, key, "kms:PutKeyPolicy", cand, &BTreeMap::new(), &[]) {
-                policy_steps.push((i, e));
-            }
-        }
+    for (i, g, p) in steps {
+        grant_steps.extend(g.map(|e| (i, e)));
+        policy_steps.extend(p.map(|e| (i, e)));
     }
     let mut escalated: BTreeMap<usize, (Entry, &str)> = BTreeMap::new();
     if !grant_steps.is_empty() {
@@ -221,11 +260,24 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
         }
         let Some(role) = world.role_by_arn(&target) else { continue };
         let Some(target_entry) = have.get(&target).cloned() else { continue };
-        for cand in universe {
-            if cand.name == target || have.contains_key(&cand.name) {
+        let trusted = trusted_accounts(world, role);
+        let assumers: Vec<(&Candidate, String)> = {
+            use rayon::prelude::*;
+            universe
+                .par_iter()
+                .filter(|c| c.name != target && !have.contains_key(&c.name))
+                .filter(|c| match (&trusted, c.caller.account()) {
+                    (Some(set), Some(acct)) => set.contains(acct),
+                    _ => true,
+                })
+                .filter_map(|c| can_assume(world, c, role).map(|r| (c, r)))
+                .collect()
+        };
+        for (cand, reference) in assumers {
+            if have.contains_key(&cand.name) {
                 continue;
             }
-            if let Some(reference) = can_assume(world, cand, role) {
+            {
                 let a = node(&mut graph, &cand.name);
                 let b = node(&mut graph, &target);
                 graph.add_edge(a, b, reference.clone());

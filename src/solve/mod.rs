@@ -957,8 +957,12 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
         return Answer { key: String::new(), action, principals: Vec::new(), assumptions: Vec::new() };
     };
     let universe = universe(world, q.key);
-    let mut entries: Vec<Entry> =
-        universe.par_iter().filter_map(|c| solve_principal(world, q.key, &action, c)).collect();
+    let scope = direct_scope(world, q.key);
+    let mut entries: Vec<Entry> = universe
+        .par_iter()
+        .filter(|c| scope.may_reach(c))
+        .filter_map(|c| solve_principal(world, q.key, &action, c))
+        .collect();
     if !q.direct_only {
         let extra = graph::transitive(world, q.key, &action, &universe, &entries);
         entries.extend(extra);
@@ -974,6 +978,58 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
         assumptions.push(format!("`{action}` is not a known KMS action"));
     }
     Answer { key: k.arn.clone(), action, principals: entries, assumptions }
+}
+
+/// Which principals of the universe can have direct access at all, judged from who the key
+/// policy and the grants name (conditions, actions and identity policies aside): with no `*`
+/// and no `NotPrincipal` in an Allow statement, only principals named directly, principals of
+/// an account named as a whole, and grantees. A cheap pre-filter before the exact
+/// per-principal solve; it never removes a principal that `solve_principal` could admit.
+pub(crate) struct DirectScope {
+    /// `None`: everyone (an Allow names `*` or uses `NotPrincipal`, or the key policy is unknown).
+    accounts: Option<BTreeSet<String>>,
+}
+
+pub(crate) fn direct_scope(world: &World, key: usize) -> DirectScope {
+    use crate::policy::model::PrincipalRef as P;
+    let everyone = DirectScope { accounts: None };
+    let Some(k) = world.keys.get(key) else { return everyone };
+    let Some(entry) = k.policy.as_ref().and_then(|s| world.slot(s)) else { return everyone };
+    let mut accounts = BTreeSet::new();
+    for st in entry.policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
+        let Some(p) = &st.principal else { continue };
+        if p.negated {
+            return everyone;
+        }
+        for e in &p.entries {
+            match &e.principal {
+                P::Anyone => return everyone,
+                other => {
+                    if let Some(a) = other.account() {
+                        accounts.insert(a.to_string());
+                    }
+                }
+            }
+        }
+    }
+    for g in k.grants.iter().flatten() {
+        match crate::policy::arn::Arn::parse(&g.grantee) {
+            Some(a) => {
+                accounts.insert(a.account.to_string());
+            }
+            None => return everyone,
+        }
+    }
+    DirectScope { accounts: Some(accounts) }
+}
+
+impl DirectScope {
+    pub(crate) fn may_reach(&self, c: &Candidate) -> bool {
+        match (&self.accounts, c.caller.account()) {
+            (Some(set), Some(acct)) => set.contains(acct),
+            _ => true,
+        }
+    }
 }
 
 fn assumptions(world: &World, key: usize) -> Vec<String> {
