@@ -386,3 +386,88 @@ fn allower_label(cx: &RuleContext<'_>, key: usize, w: &Witness, caller: &Caller)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::PrincipalKind;
+
+    fn entry(principal: &str, kind: PrincipalKind, caller: Caller) -> Entry {
+        Entry {
+            principal: principal.into(),
+            kind,
+            unconditional: true,
+            conditions: vec![Vec::new()],
+            condition_text: "always".into(),
+            path: Vec::new(),
+            witness: Witness {
+                principal: caller.arn(),
+                action: "kms:Decrypt".into(),
+                context: BTreeMap::new(),
+                assume_identity_allows: false,
+            },
+            counter_example: None,
+            transitive: false,
+            caller,
+        }
+    }
+
+    fn session(role: &str, name: &str) -> Caller {
+        Caller::AssumedRole {
+            account: "111122223333".into(),
+            path: "/".into(),
+            role: role.into(),
+            session: name.into(),
+        }
+    }
+
+    #[test]
+    fn only_covers_roles_sessions_accounts_and_anyone() {
+        let only = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        let role = entry(
+            "arn:aws:iam::111122223333:role/app/payments-app",
+            PrincipalKind::Role,
+            session("payments-app", "keyproof"),
+        );
+        let sess = entry(
+            "arn:aws:sts::111122223333:assumed-role/payments-app/batch",
+            PrincipalKind::Role,
+            session("payments-app", "batch"),
+        );
+        let other =
+            entry("arn:aws:iam::111122223333:role/analytics", PrincipalKind::Role, session("analytics", "keyproof"));
+        let root = entry(
+            "arn:aws:iam::111122223333:root",
+            PrincipalKind::Root,
+            Caller::Root { account: "111122223333".into() },
+        );
+        let listed = only(&["arn:aws:iam::111122223333:role/payments-app"]);
+        assert!(covered(&listed, &role), "a role ARN without the path names the role");
+        assert!(covered(&listed, &sess), "a role covers its sessions");
+        assert!(!covered(&listed, &other));
+        assert!(!covered(&listed, &root));
+        assert!(covered(&only(&["arn:aws:iam::111122223333:root"]), &root));
+        assert!(!covered(&only(&["arn:aws:iam::111122223333:root"]), &other));
+        assert!(covered(&only(&["111122223333"]), &other), "an account id covers its principals");
+        assert!(!covered(&only(&["444455556666"]), &other));
+        assert!(covered(&only(&["*"]), &other));
+    }
+
+    #[test]
+    fn carries_compares_keys_like_conditions_and_values_exactly() {
+        let w = |pairs: &[(&str, &str)]| Witness {
+            principal: "p".into(),
+            action: "kms:Decrypt".into(),
+            context: pairs
+                .iter()
+                .map(|(k, v)| (format!("kms:EncryptionContext:{k}"), CtxValue::Single((*v).to_string())))
+                .collect(),
+            assume_identity_allows: false,
+        };
+        let required: BTreeMap<String, String> = [("tenant".to_string(), "acme".to_string())].into();
+        assert!(carries(&w(&[("tenant", "acme")]), &required));
+        assert!(carries(&w(&[("Tenant", "acme"), ("order", "1")]), &required));
+        assert!(!carries(&w(&[("tenant", "ACME")]), &required));
+        assert!(!carries(&w(&[]), &required));
+    }
+}

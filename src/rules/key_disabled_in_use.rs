@@ -1,4 +1,4 @@
-use super::key_pending_deletion::{describe_uses, key_uses, state_finding, with_use_labels};
+use super::key_pending_deletion::{describe_uses, grants_note, key_uses, state_finding, with_use_labels};
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::report::finding::Finding;
 
@@ -133,10 +133,11 @@ impl Rule for KeyDisabledInUse {
                 continue;
             }
             let message = format!("key `{}` is disabled but is still used by {}", key.arn, describe_uses(&uses));
-            out.push(
-                with_use_labels(cx, state_finding(cx, self, key, message), &uses)
-                    .with_help("enable the key again, or move these users to another key: every request with a disabled key fails with `DisabledException`"),
+            let help = format!(
+                "enable the key again, or move these users to another key: every request with a disabled key fails with `DisabledException`{}",
+                grants_note(key)
             );
+            out.push(with_use_labels(cx, state_finding(cx, self, key, message), &uses).with_help(help));
         }
     }
 }

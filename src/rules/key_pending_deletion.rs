@@ -96,10 +96,11 @@ impl Rule for KeyPendingDeletion {
                 continue;
             }
             let message = format!("key `{}` {when} but is still used by {}", key.arn, describe_uses(&uses));
-            out.push(
-                with_use_labels(cx, state_finding(cx, self, key, message), &uses)
-                    .with_help("cancel the deletion (`aws kms cancel-key-deletion`) or move these users to another key before the date: once the key is deleted, data encrypted under it can never be decrypted"),
+            let help = format!(
+                "cancel the deletion (`aws kms cancel-key-deletion`) or move these users to another key before the date: once the key is deleted, data encrypted under it can never be decrypted{}",
+                grants_note(key)
             );
+            out.push(with_use_labels(cx, state_finding(cx, self, key, message), &uses).with_help(help));
         }
     }
 }
@@ -206,6 +207,15 @@ pub(super) fn key_uses(cx: &RuleContext<'_>, key: usize) -> Vec<KeyUse> {
         }
     }
     out
+}
+
+/// A note for the help text when the key's grants were not collected.
+pub(super) fn grants_note(key: &Key) -> &'static str {
+    if key.grants.is_none() {
+        " (its grants were not collected: there may be more users)"
+    } else {
+        ""
+    }
 }
 
 /// "alias `a`, grant `g` and 3 more".

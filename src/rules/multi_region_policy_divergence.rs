@@ -4,7 +4,7 @@ use super::isolation_violated::witness_json;
 use super::replicated_but_unreadable::{primary_of, related_keys};
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::report::finding::Finding;
-use crate::solve::Entry;
+use crate::solve::{Entry, PrincipalKind};
 use crate::world::{Key, PolicySlot};
 
 declare_rule! {
@@ -121,7 +121,9 @@ declare_rule! {
     ///
     /// ## Known limitations
     /// Only the set of principals is compared, not the conditions under which each may
-    /// decrypt (a condition naming a Region-specific service endpoint naturally differs). A
+    /// decrypt (a condition naming a Region-specific service endpoint naturally differs);
+    /// Regional service principals (`logs.<region>.amazonaws.com`) of each key's own Region
+    /// count as the same principal. A
     /// pair is compared only when both key policies are in the inputs; access through grants
     /// is compared only when the grants of both keys were collected.
     ///
@@ -154,10 +156,10 @@ impl Rule for MultiRegionPolicyDivergence {
                 let ra = cx.who_can(r, "kms:Decrypt", false);
                 let both_grants = primary.grants.is_some() && replica.grants.is_some();
                 let counted = |e: &&Entry| both_grants || !e.path.iter().any(|h| h.via == "grant");
-                let pset: BTreeMap<&str, &Entry> =
-                    pa.principals.iter().filter(counted).map(|e| (e.principal.as_str(), e)).collect();
-                let rset: BTreeMap<&str, &Entry> =
-                    ra.principals.iter().filter(counted).map(|e| (e.principal.as_str(), e)).collect();
+                let pset: BTreeMap<String, &Entry> =
+                    pa.principals.iter().filter(counted).map(|e| (regionless(e, primary), e)).collect();
+                let rset: BTreeMap<String, &Entry> =
+                    ra.principals.iter().filter(counted).map(|e| (regionless(e, replica), e)).collect();
                 let only_p: Vec<&&Entry> =
                     pset.iter().filter(|(n, _)| !rset.contains_key(*n)).map(|(_, e)| e).collect();
                 let only_r: Vec<&&Entry> =
@@ -195,6 +197,17 @@ impl Rule for MultiRegionPolicyDivergence {
                 out.push(f);
             }
         }
+    }
+}
+
+/// The principal's name for comparison: a Regional service principal
+/// (`logs.us-east-1.amazonaws.com`) of the key's own Region stands for that service in any
+/// Region, since each related key names the service of its own Region.
+fn regionless(e: &Entry, k: &Key) -> String {
+    if e.kind == PrincipalKind::Service && !k.region.is_empty() {
+        e.principal.replace(&format!(".{}.", k.region), ".<region>.")
+    } else {
+        e.principal.clone()
     }
 }
 
