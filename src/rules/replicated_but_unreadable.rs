@@ -120,7 +120,8 @@ declare_rule! {
     /// `key` (key ARN, key id, alias or Terraform address).
     ///
     /// ## Known limitations
-    /// The Region of an S3 replication destination is known only from the ARN of its replica
+    /// An `[[envelope]]` whose store or key is not in the inputs is not judged. The Region of
+    /// an S3 replication destination is known only from the ARN of its replica
     /// KMS key (`ReplicaKmsKeyID`); destinations without one are not judged. A multi-Region
     /// key whose replica list is not in the inputs (no `describe-key`) is not judged. The
     /// inferred warning reads the writers' identity policies (with their permissions
