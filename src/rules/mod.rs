@@ -9,21 +9,35 @@ pub mod rule;
 pub mod selector;
 mod suggest;
 
+mod alias_misconfigured;
 mod allow_with_not_action;
 mod allow_with_not_principal;
 mod ambiguous_encryption_context_key;
+mod aws_managed_key_shared_snapshot;
 mod condition_type_mismatch;
 mod duplicate_key;
 mod ineffective_statement;
 mod invalid_json;
 mod invalid_policy_element;
 mod invalid_principal;
+mod isolation_violated;
+mod key_disabled_in_use;
+mod key_pending_deletion;
 mod lockout_safety_check_bypassed;
+mod multi_region_policy_divergence;
 mod policy_too_large;
+mod replica_not_decrypt_only;
+mod replicated_but_unreadable;
 mod risky_set_operator;
+mod rotation_disabled;
+mod rotation_period_exceeds_policy;
+mod s3_bucket_key_disabled;
+mod short_deletion_window;
 mod unknown_action;
 mod unknown_condition_key;
+mod unreplicated_multi_region_key;
 mod unresolved_value;
+mod unused_suppression;
 mod variable_without_version;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -55,6 +69,20 @@ static RULES: &[&dyn Rule] = &[
     &invalid_principal::InvalidPrincipal,
     &ineffective_statement::IneffectiveStatement,
     &variable_without_version::VariableWithoutVersion,
+    &rotation_disabled::RotationDisabled,
+    &rotation_period_exceeds_policy::RotationPeriodExceedsPolicy,
+    &short_deletion_window::ShortDeletionWindow,
+    &key_pending_deletion::KeyPendingDeletion,
+    &key_disabled_in_use::KeyDisabledInUse,
+    &alias_misconfigured::AliasMisconfigured,
+    &replicated_but_unreadable::ReplicatedButUnreadable,
+    &replica_not_decrypt_only::ReplicaNotDecryptOnly,
+    &multi_region_policy_divergence::MultiRegionPolicyDivergence,
+    &s3_bucket_key_disabled::S3BucketKeyDisabled,
+    &aws_managed_key_shared_snapshot::AwsManagedKeySharedSnapshot,
+    &unreplicated_multi_region_key::UnreplicatedMultiRegionKey,
+    &isolation_violated::IsolationViolated,
+    &unused_suppression::UnusedSuppression,
 ];
 
 /// Every registered rule, in id order.

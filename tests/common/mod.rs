@@ -53,6 +53,26 @@ pub fn check_paths(paths: &[String], select: &[&str]) -> Checked {
     Checked { world, out }
 }
 
+/// Loads a rule fixture and runs the selected rules: a file, or a directory of inputs whose
+/// optional `keyproof.toml` gives the settings (assertions, envelopes, suppressions, …).
+pub fn check_fixture(path: &str, select: &[&str]) -> Checked {
+    let config = Path::new(path).join(keyproof::config::DEFAULT_CONFIG_FILE);
+    if !config.is_file() {
+        return check_paths(&[path.to_string()], select);
+    }
+    let name = relative(&config);
+    let text = std::fs::read_to_string(&config).expect("readable keyproof.toml");
+    let is_rule = |s: &str| selector::Selector::parse(s, rules::all()).is_ok();
+    let mut settings = keyproof::config::Config::parse(&name, &text)
+        .and_then(|c| c.resolve(&is_rule))
+        .map_err(|e| format!("{name}: {e:?}"))
+        .unwrap();
+    let world = ingest::load(&[path.to_string()], &LoadOptions::default());
+    settings.config_source = Some(world.sources.add_file(name, text));
+    let out = rules::run(&world, &settings, &enabled(select), &|_| {});
+    Checked { world, out }
+}
+
 /// Loads one text as a loose file and runs the selected rules.
 pub fn check_text(name: &str, text: &str, select: &[&str]) -> Checked {
     let world = ingest::load_texts(&[(name.to_string(), text.to_string())], &LoadOptions::default());
@@ -71,7 +91,8 @@ pub fn relative(path: &Path) -> String {
     rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
-/// `fixtures/rules/<ID>/<kind>/*.json`, sorted, relative to the crate root.
+/// `fixtures/rules/<ID>/<kind>/*.json` and `fixtures/rules/<ID>/<kind>/<dir>/` (a scenario
+/// of several inputs, with an optional `keyproof.toml`), sorted, relative to the crate root.
 pub fn fixtures(kind: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let base = root().join("fixtures/rules");
@@ -80,7 +101,7 @@ pub fn fixtures(kind: &str) -> Vec<(String, String)> {
         let id = dir.file_name().to_string_lossy().into_owned();
         let Ok(files) = std::fs::read_dir(dir.path().join(kind)) else { continue };
         for f in files.flatten() {
-            if f.path().extension().is_some_and(|e| e == "json") {
+            if f.path().extension().is_some_and(|e| e == "json") || f.path().is_dir() {
                 out.push((id.clone(), relative(&f.path())));
             }
         }
