@@ -71,7 +71,8 @@ pub fn relative(path: &Path) -> String {
     rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
-/// `fixtures/rules/<ID>/<kind>/*.json`, sorted, relative to the crate root.
+/// `fixtures/rules/<ID>/<kind>/*.json`, sorted, relative to the crate root. A scenario that needs
+/// several inputs (an IAM listing and a key snapshot) is a directory, loaded as a whole.
 pub fn fixtures(kind: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let base = root().join("fixtures/rules");
@@ -80,7 +81,7 @@ pub fn fixtures(kind: &str) -> Vec<(String, String)> {
         let id = dir.file_name().to_string_lossy().into_owned();
         let Ok(files) = std::fs::read_dir(dir.path().join(kind)) else { continue };
         for f in files.flatten() {
-            if f.path().extension().is_some_and(|e| e == "json") {
+            if f.path().is_dir() || f.path().extension().is_some_and(|e| e == "json") {
                 out.push((id.clone(), relative(&f.path())));
             }
         }
