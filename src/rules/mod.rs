@@ -14,13 +14,24 @@ mod allow_with_not_principal;
 mod ambiguous_encryption_context_key;
 mod condition_type_mismatch;
 mod duplicate_key;
+mod grant_allows_regrant;
+mod grant_outside_trust_boundary;
+mod grant_quota_pressure;
+mod grant_without_constraints;
+mod grant_without_retiring_principal;
+mod iam_decrypt_on_all_keys;
+mod iam_key_admin_on_all_keys;
 mod ineffective_statement;
+mod inert_iam_grant;
 mod invalid_json;
 mod invalid_policy_element;
 mod invalid_principal;
 mod lockout_safety_check_bypassed;
+mod one_sided_cross_account;
+mod orphaned_grant;
 mod policy_too_large;
 mod risky_set_operator;
+mod transitive_decrypt_access;
 mod unknown_action;
 mod unknown_condition_key;
 mod unresolved_value;
@@ -55,6 +66,17 @@ static RULES: &[&dyn Rule] = &[
     &invalid_principal::InvalidPrincipal,
     &ineffective_statement::IneffectiveStatement,
     &variable_without_version::VariableWithoutVersion,
+    &inert_iam_grant::InertIamGrant,
+    &one_sided_cross_account::OneSidedCrossAccount,
+    &iam_decrypt_on_all_keys::IamDecryptOnAllKeys,
+    &iam_key_admin_on_all_keys::IamKeyAdminOnAllKeys,
+    &transitive_decrypt_access::TransitiveDecryptAccess,
+    &grant_without_constraints::GrantWithoutConstraints,
+    &grant_allows_regrant::GrantAllowsRegrant,
+    &grant_without_retiring_principal::GrantWithoutRetiringPrincipal,
+    &orphaned_grant::OrphanedGrant,
+    &grant_outside_trust_boundary::GrantOutsideTrustBoundary,
+    &grant_quota_pressure::GrantQuotaPressure,
 ];
 
 /// Every registered rule, in id order.
