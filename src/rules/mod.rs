@@ -16,7 +16,15 @@ mod ambiguous_encryption_context_key;
 mod aws_managed_key_shared_snapshot;
 mod condition_type_mismatch;
 mod duplicate_key;
+mod grant_allows_regrant;
+mod grant_outside_trust_boundary;
+mod grant_quota_pressure;
+mod grant_without_constraints;
+mod grant_without_retiring_principal;
+mod iam_decrypt_on_all_keys;
+mod iam_key_admin_on_all_keys;
 mod ineffective_statement;
+mod inert_iam_grant;
 mod invalid_json;
 mod invalid_policy_element;
 mod invalid_principal;
@@ -25,6 +33,8 @@ mod key_disabled_in_use;
 mod key_pending_deletion;
 mod lockout_safety_check_bypassed;
 mod multi_region_policy_divergence;
+mod one_sided_cross_account;
+mod orphaned_grant;
 mod policy_too_large;
 mod replica_not_decrypt_only;
 mod replicated_but_unreadable;
@@ -33,6 +43,7 @@ mod rotation_disabled;
 mod rotation_period_exceeds_policy;
 mod s3_bucket_key_disabled;
 mod short_deletion_window;
+mod transitive_decrypt_access;
 mod unknown_action;
 mod unknown_condition_key;
 mod unreplicated_multi_region_key;
@@ -69,6 +80,17 @@ static RULES: &[&dyn Rule] = &[
     &invalid_principal::InvalidPrincipal,
     &ineffective_statement::IneffectiveStatement,
     &variable_without_version::VariableWithoutVersion,
+    &inert_iam_grant::InertIamGrant,
+    &one_sided_cross_account::OneSidedCrossAccount,
+    &iam_decrypt_on_all_keys::IamDecryptOnAllKeys,
+    &iam_key_admin_on_all_keys::IamKeyAdminOnAllKeys,
+    &transitive_decrypt_access::TransitiveDecryptAccess,
+    &grant_without_constraints::GrantWithoutConstraints,
+    &grant_allows_regrant::GrantAllowsRegrant,
+    &grant_without_retiring_principal::GrantWithoutRetiringPrincipal,
+    &orphaned_grant::OrphanedGrant,
+    &grant_outside_trust_boundary::GrantOutsideTrustBoundary,
+    &grant_quota_pressure::GrantQuotaPressure,
     &rotation_disabled::RotationDisabled,
     &rotation_period_exceeds_policy::RotationPeriodExceedsPolicy,
     &short_deletion_window::ShortDeletionWindow,

@@ -1,0 +1,252 @@
+use std::collections::BTreeSet;
+
+use super::iam_decrypt_on_all_keys::{
+    action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller,
+};
+use super::inert_iam_grant::{holders, key_actions, one_sided_allows, Holder, Side};
+use super::rule::{declare_rule, Rule, RuleContext};
+use crate::eval::authorize::{statement_applies, StatementQuery};
+use crate::eval::context::Context;
+use crate::eval::principal::{Caller, PrincipalMatch};
+use crate::policy::model::{Effect, Statement};
+use crate::report::finding::Finding;
+use crate::world::{Key, PolicyEntry, PolicySlot, World};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags cross-account access to a key that is configured on one side only: the key policy
+    /// trusts an account none of whose principals may use the key, or an identity policy names a
+    /// key whose policy does not trust the principal's account.
+    ///
+    /// In detail:
+    ///
+    /// - the key policy trusts a foreign account B (names the account or one of its principals
+    ///   for a cross-account action), the IAM of B is in the inputs (a complete
+    ///   `get-account-authorization-details` listing), and no principal of B has an identity
+    ///   policy statement that allows any of those actions on the key; or
+    /// - a principal of account B has an identity policy statement that allows a cross-account
+    ///   KMS action on a specific key of another account (the statement names the key, or selects
+    ///   it by tag or alias), and no statement of the key policy applies to B or that principal
+    ///   at all, conditions aside, so the principal cannot use the key.
+    ///
+    /// Both questions are asked of the evaluator: which key-policy statements apply to a
+    /// principal of B (and not to an unrelated account), and which identity statements apply to
+    /// the key. Statements that apply to every key (`"Resource": "*"`) do not count as naming the
+    /// key in the second case.
+    ///
+    /// ## Why is this bad?
+    /// Cross-account use of a KMS key needs both sides: the key policy must trust the other
+    /// account, and an identity policy in that account must allow the action on the key. With
+    /// only one side, the access fails with `AccessDeniedException`, or a trust that nobody uses
+    /// stays in the key policy and widens it for nothing: any principal B later allows gets the
+    /// key.
+    ///
+    /// ## Example
+    /// ```json
+    /// {
+    ///   "format_version": "1.2",
+    ///   "terraform_version": "1.9.5",
+    ///   "planned_values": {
+    ///     "root_module": {
+    ///       "resources": [
+    ///         {
+    ///           "address": "aws_kms_key.orders",
+    ///           "type": "aws_kms_key",
+    ///           "name": "orders",
+    ///           "values": {
+    ///             "arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ///             "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"EnableIAMPolicies\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"
+    ///           }
+    ///         },
+    ///         {
+    ///           "address": "aws_iam_role.analytics",
+    ///           "type": "aws_iam_role",
+    ///           "name": "analytics",
+    ///           "values": {
+    ///             "arn": "arn:aws:iam::444455556666:role/Analytics",
+    ///             "name": "Analytics",
+    ///             "assume_role_policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"glue.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}",
+    ///             "inline_policy": [
+    ///               {
+    ///                 "name": "read-orders-key",
+    ///                 "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ReadOrders\",\"Effect\":\"Allow\",\"Action\":\"kms:Decrypt\",\"Resource\":\"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}]}"
+    ///               }
+    ///             ]
+    ///           }
+    ///         }
+    ///       ]
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// Use instead:
+    /// ```json
+    /// {
+    ///   "format_version": "1.2",
+    ///   "terraform_version": "1.9.5",
+    ///   "planned_values": {
+    ///     "root_module": {
+    ///       "resources": [
+    ///         {
+    ///           "address": "aws_kms_key.orders",
+    ///           "type": "aws_kms_key",
+    ///           "name": "orders",
+    ///           "values": {
+    ///             "arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ///             "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"EnableIAMPolicies\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"},{\"Sid\":\"AnalyticsAccount\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::444455556666:root\"},\"Action\":[\"kms:Decrypt\",\"kms:DescribeKey\"],\"Resource\":\"*\"}]}"
+    ///           }
+    ///         },
+    ///         {
+    ///           "address": "aws_iam_role.analytics",
+    ///           "type": "aws_iam_role",
+    ///           "name": "analytics",
+    ///           "values": {
+    ///             "arn": "arn:aws:iam::444455556666:role/Analytics",
+    ///             "name": "Analytics",
+    ///             "assume_role_policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"glue.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}",
+    ///             "inline_policy": [
+    ///               {
+    ///                 "name": "read-orders-key",
+    ///                 "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"ReadOrders\",\"Effect\":\"Allow\",\"Action\":\"kms:Decrypt\",\"Resource\":\"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}]}"
+    ///               }
+    ///             ]
+    ///           }
+    ///         }
+    ///       ]
+    ///     }
+    ///   }
+    /// }
+    /// ```
+    ///
+    /// ## Known limitations
+    /// The first case is decided only for accounts whose IAM is completely in the inputs; a
+    /// statement that trusts `"*"` and narrows the caller's account with a condition is not
+    /// counted as trusting that account. Identity policies that are unknown (Terraform values
+    /// known only after apply, managed policies not in the inputs) leave the question open and
+    /// nothing is reported.
+    ///
+    /// ## References
+    /// - [Allowing users in other accounts to use a KMS key](https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)
+    /// - [Cross-account access: both the key policy and IAM policies](https://docs.aws.amazon.com/kms/latest/developerguide/cross-account-console.html)
+    pub OneSidedCrossAccount {
+        id: "KP202",
+        name: "one-sided-cross-account",
+        category: Correctness,
+        severity: Warning,
+        status: Stable { since: "0.1.0" },
+    }
+}
+
+impl Rule for OneSidedCrossAccount {
+    fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        trusted_but_unused(self, cx, out);
+        for f in one_sided_allows(cx, Side::CrossAccount) {
+            let key = f.key;
+            let account = f.callers.first().and_then(Caller::account).unwrap_or_default().to_string();
+            let message = format!(
+                "{} allows {} on `{}` of account `{}`, but the key policy does not trust account `{account}`: the allow has no effect",
+                f.subject(),
+                action_list(&f.actions),
+                key.arn,
+                key.account,
+            );
+            out.push(f.into_finding(
+                self,
+                cx,
+                message,
+                "add a key-policy statement that allows this account (or this principal) the actions, or remove the identity statement",
+            ));
+        }
+    }
+}
+
+/// First case: the key policy trusts a foreign account whose complete IAM allows nobody the key.
+fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+    let world = cx.world;
+    let all = holders(world);
+    let actions = key_actions(true);
+    let outsider = probe_caller(crate::solve::OUTSIDE_ACCOUNT);
+    for key in &world.keys {
+        let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
+        let Some(kp) = world.policy(*kp_id) else { continue };
+        for account in world.accounts.values().filter(|a| a.iam_complete && a.id != key.account) {
+            let principals: Vec<&Holder> = all
+                .iter()
+                .filter(|h| h.caller.is_some() && h.account.as_deref() == Some(account.id.as_str()))
+                .collect();
+            if principals.iter().any(|h| !h.complete) {
+                continue;
+            }
+            let mut callers: Vec<Caller> = vec![probe_caller(&account.id)];
+            callers.extend(principals.iter().filter_map(|h| h.caller.clone()));
+            let contexts: Vec<Context> = callers.iter().map(|c| key_context(world, key, c)).collect();
+            let outsider_ctx = key_context(world, key, &outsider);
+            let mut trusting: Option<&Statement> = None;
+            let mut trusted: BTreeSet<&'static str> = BTreeSet::new();
+            for st in kp.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken) {
+                for &a in &actions {
+                    let of_account =
+                        callers.iter().zip(&contexts).any(|(c, ctx)| applies(world, key, kp, st, c, a, ctx));
+                    if of_account && !applies(world, key, kp, st, &outsider, a, &outsider_ctx) {
+                        trusted.insert(a);
+                        trusting.get_or_insert(st);
+                    }
+                }
+            }
+            let Some(st) = trusting else { continue };
+            let used = principals.iter().any(|h| {
+                let Some(caller) = &h.caller else { return false };
+                let ctx = key_context(world, key, caller);
+                h.docs.iter().filter_map(|pid| world.policy(*pid)).any(|e| {
+                    let vars = e.policy.variables_enabled();
+                    e.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken).any(|s| {
+                        trusted
+                            .iter()
+                            .any(|a| identity_applies_in(world, s, vars, caller, a, &key.arn, &ctx, &describes_key))
+                    })
+                })
+            });
+            if used {
+                continue;
+            }
+            let list: Vec<&str> = actions.iter().copied().filter(|a| trusted.contains(a)).collect();
+            let message = format!(
+                "key `{}` trusts account `{}` for {}, but no identity policy of a principal of `{}` allows any of them on the key",
+                key.arn,
+                account.id,
+                action_list(&list),
+                account.id
+            );
+            // Point at the principal entry that names the account, when there is one.
+            let named = st
+                .principal
+                .as_ref()
+                .and_then(|p| p.entries.iter().find(|e| e.principal.account() == Some(account.id.as_str())));
+            let span = named.map_or(st.span, |e| e.span);
+            let pointer = cx.pointer_at(kp.policy.source, span).unwrap_or_else(|| st.pointer.clone());
+            let f = cx
+                .finding(rule, *kp_id, span, pointer, message)
+                .with_resource(Some(key.arn.clone()))
+                .with_help(format!(
+                    "allow the key in an identity policy of `{}` (naming the key ARN), or remove the trust from the key policy",
+                    account.id
+                ));
+            out.push(distinct(f, &account.id));
+        }
+    }
+}
+
+/// Does a key-policy statement apply to the caller for the action, conditions aside?
+fn applies(
+    world: &World,
+    key: &Key,
+    kp: &PolicyEntry,
+    st: &Statement,
+    caller: &Caller,
+    action: &str,
+    ctx: &Context,
+) -> bool {
+    let q = StatementQuery { caller, action, resource: &key.arn, resource_policy: true, implicit_resource: false };
+    statement_applies(world, st, &q, ctx, kp.policy.variables_enabled(), &|_| false) != PrincipalMatch::None
+}
