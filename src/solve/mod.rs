@@ -323,6 +323,11 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
         if out.iter().any(|c| c.name == name) {
             continue;
         }
+        // Absent from a complete IAM listing: the principal was deleted and matches nobody
+        // (semantics.md §2.5.3), so it cannot call.
+        if p.account().is_some_and(|a| world.accounts.get(a).is_some_and(|x| x.iam_complete)) {
+            continue;
+        }
         let (kind, caller) = match p {
             P::Role { account, path, name } => (
                 PrincipalKind::Role,
