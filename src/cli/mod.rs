@@ -8,6 +8,7 @@ pub mod eval;
 pub mod inputs;
 pub mod progress;
 pub mod rule;
+pub mod sim;
 pub mod who_can;
 
 use std::io::Write as _;
@@ -65,6 +66,8 @@ pub enum Command {
     WhoCan(who_can::WhoCanArgs),
     /// Print the documentation of a rule, or of all rules.
     Rule(rule::RuleArgs),
+    /// Run a scripted KMS session (a scenario file) against the software KMS.
+    Sim(sim::SimArgs),
 }
 
 /// Runs a parsed command line.
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Eval(args) => eval::run(&args),
         Command::WhoCan(args) => who_can::run(&args),
         Command::Rule(args) => rule::run(&args),
+        Command::Sim(args) => sim::run(&args),
     }
 }
 

@@ -1,0 +1,1 @@
+//! `keyproof prove`: replays who-can answers in the simulator.
