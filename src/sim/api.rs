@@ -636,6 +636,60 @@ impl Sim {
         }
     }
 
+    /// Setup for proofs, not a KMS API call: encrypts a sample under the key with world index
+    /// `world_key` without authorization (a ciphertext that exists before the replay starts).
+    ///
+    /// # Errors
+    /// `NotFoundException` when the simulator holds no such key.
+    pub fn setup_encrypt(
+        &self,
+        world_key: usize,
+        ec: &BTreeMap<String, String>,
+        pt: &[u8],
+    ) -> Result<String, KmsError> {
+        let i = self
+            .store
+            .keys
+            .iter()
+            .position(|k| k.world_index == world_key && !k.deleted)
+            .ok_or_else(|| KmsError::new("NotFoundException", "no such key in the simulator"))?;
+        let k = self.key(i)?;
+        let set = self.set_of(i)?;
+        let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
+        Ok(B64.encode(crypto::seal(&m.bytes, &k.id, m.id, ec, pt)?))
+    }
+
+    /// The simulator key mirrored by a world key.
+    #[must_use]
+    pub fn key_of_world(&self, world_key: usize) -> Option<&SimKey> {
+        self.store.keys.iter().find(|k| k.world_index == world_key && !k.deleted)
+    }
+
+    /// Asks the evaluator alone (for actions the simulator cannot replay as an API call):
+    /// `Ok` when allowed, `AccessDeniedException` otherwise.
+    ///
+    /// # Errors
+    /// `AccessDeniedException`, or the caller cannot be parsed.
+    pub fn authorize_only(&mut self, call: &Call, action: &str, world_key: usize) -> Result<(), KmsError> {
+        let caller = self.caller(call)?;
+        let ec = ec_arg(&call.args, "EncryptionContext")?;
+        let i = self.store.keys.iter().position(|k| k.world_index == world_key).unwrap_or(usize::MAX);
+        let grants = self.store.grants.get(&i).cloned().unwrap_or_default();
+        let ask = Ask {
+            caller: &caller,
+            action,
+            key: world_key,
+            ec: ec.as_ref(),
+            conditions: &call.conditions,
+            via_alias: None,
+            grant_tokens: &[],
+            grant_id: None,
+            assume_identity_allows: call.assume_identity_allows,
+            region: &call.region,
+        };
+        self.authz.require(&ask, &grants, self.now).map(|_| ())
+    }
+
     /// Authorizes an action without a key resource (IAM only) against a placeholder key.
     fn iam_only(&mut self, call: &Call, caller: &Caller, action: &str) -> Result<(), KmsError> {
         let account = caller.account().unwrap_or_default().to_string();
