@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod sim;
 pub mod solve;
 pub mod source;
 pub mod world;

@@ -7,7 +7,9 @@ pub mod check;
 pub mod eval;
 pub mod inputs;
 pub mod progress;
+pub mod prove;
 pub mod rule;
+pub mod sim;
 pub mod who_can;
 
 use std::io::Write as _;
@@ -65,6 +67,10 @@ pub enum Command {
     WhoCan(who_can::WhoCanArgs),
     /// Print the documentation of a rule, or of all rules.
     Rule(rule::RuleArgs),
+    /// Replay the who-can answer in the software KMS: witnesses succeed, counter-examples fail.
+    Prove(prove::ProveArgs),
+    /// Run a scripted KMS session (a scenario file) against the software KMS.
+    Sim(sim::SimArgs),
 }
 
 /// Runs a parsed command line.
@@ -75,6 +81,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Eval(args) => eval::run(&args),
         Command::WhoCan(args) => who_can::run(&args),
         Command::Rule(args) => rule::run(&args),
+        Command::Sim(args) => sim::run(&args),
+        Command::Prove(args) => prove::run(&args),
     }
 }
 
