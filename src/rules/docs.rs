@@ -89,5 +89,7 @@ pub fn render_index(rules: &[&'static dyn Rule]) -> String {
     for c in Category::ALL {
         let _ = writeln!(s, "- `{}`: {}", c.as_str(), c.description());
     }
+    let _ = writeln!(s);
+    s.push_str(include_str!("../../rules/seed-mapping.md"));
     s
 }
