@@ -515,7 +515,16 @@ fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
 /// Canonical action name from the catalogue (`KMS:decrypt` → `kms:Decrypt`).
 #[must_use]
 pub fn canonical_action(action: &str) -> String {
-    catalog().action(action).map_or_else(|| action.to_string(), |a| a.name.clone())
+    canonical_action_ref(action).into_owned()
+}
+
+/// [`canonical_action`] without allocating when the action is in the catalogue.
+#[must_use]
+pub fn canonical_action_ref(action: &str) -> std::borrow::Cow<'_, str> {
+    match catalog().action(action) {
+        Some(a) => std::borrow::Cow::Borrowed(a.name.as_str()),
+        None => std::borrow::Cow::Borrowed(action),
+    }
 }
 
 /// Decides a request with default options.
@@ -527,7 +536,7 @@ pub fn authorize(world: &World, req: &Request) -> Response {
 /// Decides a request.
 #[must_use]
 pub fn authorize_with(world: &World, req: &Request, opts: Options) -> Response {
-    let action = canonical_action(&req.action);
+    let action = canonical_action_ref(&req.action);
     let Some(key) = world.keys.get(req.key) else {
         return Response {
             decision: Decision::ImplicitDeny,
@@ -601,11 +610,11 @@ fn decide(
     info: Option<&'static crate::catalog::ActionInfo>,
 ) -> Outcome {
     let key = ev.key;
-    let action = ev.action.to_string();
-    let short = action.strip_prefix("kms:").unwrap_or(&action).to_string();
-    let caller_acct = req.caller.account().map(str::to_string);
+    let action = ev.action;
+    let short = action.strip_prefix("kms:").unwrap_or(action);
+    let caller_acct = req.caller.account();
     let is_service = matches!(req.caller, Caller::Service(_));
-    let same = caller_acct.as_deref() == Some(key.account.as_str());
+    let same = caller_acct == Some(key.account.as_str());
 
     // 0. operations that are not cross-account (semantics.md §4.1, §2.6 row 13)
     if !same && !is_service && info.is_some_and(|i| i.is_kms() && !i.cross_account) {
@@ -631,7 +640,7 @@ fn decide(
     };
     let (identity, boundary, identity_known) = identity_docs(ev);
     let scp_levels = scp_account(&req.caller).and_then(|a| org_levels(ev, a, DocKind::Scp));
-    let rcp_levels = if rcp_governs(key, &short) { org_levels(ev, &key.account, DocKind::Rcp) } else { None };
+    let rcp_levels = if rcp_governs(key, short) { org_levels(ev, &key.account, DocKind::Rcp) } else { None };
 
     // 1. explicit denies, from every source
     let mut denies = Vec::new();
