@@ -13,17 +13,25 @@ mod allow_with_not_action;
 mod allow_with_not_principal;
 mod ambiguous_encryption_context_key;
 mod condition_type_mismatch;
+mod cross_account_access_unscoped;
+mod decrypt_not_context_bound;
 mod duplicate_key;
 mod ineffective_statement;
 mod invalid_json;
 mod invalid_policy_element;
 mod invalid_principal;
+mod key_policy_lockout;
+mod key_usage_and_admin_combined;
 mod lockout_safety_check_bypassed;
+mod missing_iam_delegation;
 mod policy_too_large;
+mod public_key_access;
 mod risky_set_operator;
+mod service_principal_unscoped;
 mod unknown_action;
 mod unknown_condition_key;
 mod unresolved_value;
+mod unrestricted_grant_creation;
 mod variable_without_version;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -39,9 +47,17 @@ use crate::world::World;
 
 /// Every rule, in id order. One line per rule.
 static RULES: &[&dyn Rule] = &[
+    &missing_iam_delegation::MissingIamDelegation,
+    &key_policy_lockout::KeyPolicyLockout,
     &lockout_safety_check_bypassed::LockoutSafetyCheckBypassed,
+    &public_key_access::PublicKeyAccess,
+    &cross_account_access_unscoped::CrossAccountAccessUnscoped,
+    &decrypt_not_context_bound::DecryptNotContextBound,
+    &key_usage_and_admin_combined::KeyUsageAndAdminCombined,
     &allow_with_not_principal::AllowWithNotPrincipal,
     &allow_with_not_action::AllowWithNotAction,
+    &unrestricted_grant_creation::UnrestrictedGrantCreation,
+    &service_principal_unscoped::ServicePrincipalUnscoped,
     &invalid_json::InvalidJson,
     &duplicate_key::DuplicateKey,
     &invalid_policy_element::InvalidPolicyElement,
