@@ -11,8 +11,9 @@ declare_rule! {
     /// missing from a complete IAM snapshot was deleted.
     ///
     /// The rule asks the solver who can perform `kms:PutKeyPolicy` on the key and fires when
-    /// the answer is empty. Keys managed by AWS, statements published on their own and key
-    /// policies holding values unknown until deployment (`KP158`) are not judged. When the
+    /// the answer is empty. Keys managed by AWS, statements published on their own, policies
+    /// AWS would reject (`KP152`, `KP160`) and key policies holding values unknown until
+    /// deployment (`KP158`) are not judged. When the
     /// key's account is not in the inputs and the policy lets another account it names manage
     /// the policy, that account may own the key, and nothing is reported.
     ///
@@ -104,7 +105,7 @@ impl Rule for KeyPolicyLockout {
             );
             out.push(cx.finding(self, pid, span, pointer, message).with_resource(Some(key.arn.clone())).with_help(
                 format!(
-                    "allow `kms:PutKeyPolicy` to `arn:aws:iam::{}:root` (delegation to IAM) or to an existing administrator role",
+                    "KMS accepts such a policy only with the lockout safety check bypassed; allow `kms:PutKeyPolicy` to `arn:aws:iam::{}:root` (delegation to IAM) or to an existing administrator role",
                     key.account
                 ),
             ));

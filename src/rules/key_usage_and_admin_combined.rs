@@ -140,6 +140,7 @@ impl Rule for KeyUsageAndAdminCombined {
                 else {
                     continue;
                 };
+                // Access through a statement open to every account is KP104's finding.
                 if public.contains(&(*apid, *aindex)) || public.contains(&(*upid, *uindex)) {
                     continue;
                 }

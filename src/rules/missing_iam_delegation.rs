@@ -21,8 +21,8 @@ declare_rule! {
     /// (those grants have no effect; see `KP201`).
     ///
     /// Keys managed by AWS, statements published on their own (the rest of the policy is not
-    /// in the inputs) and policies holding values unknown until deployment (`KP158`) are not
-    /// judged. When the key's account is not in the inputs (a loose policy naming several
+    /// in the inputs), policies AWS would reject (`KP152`, `KP160`) and policies holding values
+    /// unknown until deployment (`KP158`) are not judged. When the key's account is not in the inputs (a loose policy naming several
     /// accounts), any account the policy names may own the key, and the rule fires only when
     /// the policy delegates to none of them.
     ///

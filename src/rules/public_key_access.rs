@@ -476,13 +476,22 @@ pub(super) fn usage_actions(key: &Key) -> &'static [&'static str] {
 }
 
 /// Why a whole-policy judgement (KP101, KP102) cannot be made on this key policy: the file is
-/// a statement published on its own (the rest of the policy is not in the inputs), or it holds
+/// a statement published on its own (the rest of the policy is not in the inputs), AWS would
+/// reject the document (a malformed statement, `KP152`, or principal, `KP160`), or it holds
 /// values unknown until deployment (`KP158`).
 pub(super) fn undecidable_policy(cx: &RuleContext<'_>, pid: PolicyId) -> bool {
     let Some(e) = cx.world.policy(pid) else { return true };
     let p = &e.policy;
     let fragment = p.statements.len() == 1 && p.statements.first().is_some_and(|s| s.span == p.span);
+    let rejected = p.statements.iter().any(|s| {
+        s.broken
+            || s.principal
+                .iter()
+                .flat_map(|pr| pr.entries.iter())
+                .any(|e| matches!(e.principal, crate::policy::model::PrincipalRef::Invalid(_)))
+    });
     fragment
+        || rejected
         || cx.world.diagnostics.iter().any(|d| {
             d.code == "KP158" && d.source == p.source && d.span.start >= p.span.start && d.span.end <= p.span.end
         })
