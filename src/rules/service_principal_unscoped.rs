@@ -47,7 +47,8 @@ declare_rule! {
     /// operations or `kms:CreateGrant` directly, and asks again with `aws:SourceAccount`,
     /// `aws:SourceArn` (and `aws:SourceOrgID`, `aws:SourceOrgPaths`) carrying the values of a
     /// resource in another account: when that request is still allowed, the service would use
-    /// the key for anyone's resource.
+    /// the key for anyone's resource. Only statements that name the service count; a `"*"`
+    /// statement is `KP104`'s concern.
     ///
     /// ## Why is this bad?
     /// This is the confused-deputy problem: the service acts for every customer, so a statement
