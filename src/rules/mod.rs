@@ -15,6 +15,8 @@ mod allow_with_not_principal;
 mod ambiguous_encryption_context_key;
 mod aws_managed_key_shared_snapshot;
 mod condition_type_mismatch;
+mod cross_account_access_unscoped;
+mod decrypt_not_context_bound;
 mod duplicate_key;
 mod grant_allows_regrant;
 mod grant_outside_trust_boundary;
@@ -31,23 +33,29 @@ mod invalid_principal;
 mod isolation_violated;
 mod key_disabled_in_use;
 mod key_pending_deletion;
+mod key_policy_lockout;
+mod key_usage_and_admin_combined;
 mod lockout_safety_check_bypassed;
+mod missing_iam_delegation;
 mod multi_region_policy_divergence;
 mod one_sided_cross_account;
 mod orphaned_grant;
 mod policy_too_large;
+mod public_key_access;
 mod replica_not_decrypt_only;
 mod replicated_but_unreadable;
 mod risky_set_operator;
 mod rotation_disabled;
 mod rotation_period_exceeds_policy;
 mod s3_bucket_key_disabled;
+mod service_principal_unscoped;
 mod short_deletion_window;
 mod transitive_decrypt_access;
 mod unknown_action;
 mod unknown_condition_key;
 mod unreplicated_multi_region_key;
 mod unresolved_value;
+mod unrestricted_grant_creation;
 mod unused_suppression;
 mod variable_without_version;
 
@@ -64,9 +72,17 @@ use crate::world::World;
 
 /// Every rule, in id order. One line per rule.
 static RULES: &[&dyn Rule] = &[
+    &missing_iam_delegation::MissingIamDelegation,
+    &key_policy_lockout::KeyPolicyLockout,
     &lockout_safety_check_bypassed::LockoutSafetyCheckBypassed,
+    &public_key_access::PublicKeyAccess,
+    &cross_account_access_unscoped::CrossAccountAccessUnscoped,
+    &decrypt_not_context_bound::DecryptNotContextBound,
+    &key_usage_and_admin_combined::KeyUsageAndAdminCombined,
     &allow_with_not_principal::AllowWithNotPrincipal,
     &allow_with_not_action::AllowWithNotAction,
+    &unrestricted_grant_creation::UnrestrictedGrantCreation,
+    &service_principal_unscoped::ServicePrincipalUnscoped,
     &invalid_json::InvalidJson,
     &duplicate_key::DuplicateKey,
     &invalid_policy_element::InvalidPolicyElement,
