@@ -1108,15 +1108,25 @@ fn build_org_plan(world: &World, account: &str, kind: DocKind) -> Option<OrgPlan
     if enabled == Some(false) || (!any_of_kind && enabled.is_none()) {
         return None;
     }
+    // Where the AWS managed full-access policy sits: known when the attachments were listed per
+    // target, or when it was collected or appears in an attachment listing; otherwise it is
+    // assumed at every level, where AWS attaches it by default. `RCPFullAWSAccess` cannot be
+    // detached at all (semantics.md §2.8).
+    let full_id = if kind == DocKind::Scp { "p-FullAWSAccess" } else { "p-RCPFullAWSAccess" };
+    let full_everywhere = kind == DocKind::Rcp
+        || !(org.attachments_complete
+            || world.org_policies.contains_key(full_id)
+            || org.attachments.values().any(|v| v.iter().any(|p| p == full_id)));
     let mut levels = Vec::new();
     for target in org.path_to(account) {
         let mut docs = Vec::new();
+        if full_everywhere {
+            docs.push(None);
+        }
         for pid in org.attachments.get(&target).into_iter().flatten() {
             if let Some(p) = world.org_policies.get(pid).filter(|p| p.kind == kind) {
                 docs.push(Some((pid.clone(), p.policy.clone())));
-            } else if (kind == DocKind::Scp && pid == "p-FullAWSAccess")
-                || (kind == DocKind::Rcp && pid == "p-RCPFullAWSAccess")
-            {
+            } else if pid == full_id && !full_everywhere {
                 docs.push(None);
             }
         }

@@ -582,6 +582,7 @@ fn list_policies(p: &mut Part, v: &Json, cx: &PathContext, ptr: &str) {
     }
     if let Some(target) = cx.target_id.clone() {
         let org = p.org();
+        org.attachments_complete = true;
         let list = org.attachments.entry(target).or_default();
         for id in &ids {
             push_unique(list, id);

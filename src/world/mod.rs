@@ -73,6 +73,9 @@ pub struct Organization {
     pub accounts: Vec<String>,
     /// Policies attached to each target (account id, OU id or root id).
     pub attachments: BTreeMap<String, Vec<String>>,
+    /// The attachments of each listed target are complete (read from
+    /// `list-policies-for-target`), so a missing AWS managed full-access policy was detached.
+    pub attachments_complete: bool,
     /// SCPs are enabled (`list-roots` PolicyTypes), or unknown.
     pub scp_enabled: Option<bool>,
     /// RCPs are enabled, or unknown.

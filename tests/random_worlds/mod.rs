@@ -609,6 +609,7 @@ pub fn build_world(spec: &WorldSpec) -> World {
             roots: vec!["r-root".into()],
             accounts: s.members.iter().map(|m| m.to_string()).collect(),
             scp_enabled: Some(true),
+            attachments_complete: true,
             rcp_enabled: Some(false),
             ..Organization::default()
         };
