@@ -8,6 +8,7 @@ pub mod eval;
 pub mod inputs;
 pub mod progress;
 pub mod prove;
+pub mod report;
 pub mod rule;
 pub mod sim;
 pub mod who_can;
@@ -71,6 +72,8 @@ pub enum Command {
     Prove(prove::ProveArgs),
     /// Run a scripted KMS session (a scenario file) against the software KMS.
     Sim(sim::SimArgs),
+    /// Write the auditor report (self-contained HTML, or Markdown).
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line.
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Rule(args) => rule::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Prove(args) => prove::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }
 
