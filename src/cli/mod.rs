@@ -4,6 +4,7 @@
 //! code. Subcommands that read policies share [`inputs::InputArgs`].
 
 pub mod check;
+pub mod diff;
 pub mod eval;
 pub mod inputs;
 pub mod progress;
@@ -74,6 +75,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Write the auditor report (self-contained HTML, or Markdown).
     Report(report::ReportArgs),
+    /// Compare two worlds: access and findings a change adds or removes.
+    Diff(diff::DiffArgs),
 }
 
 /// Runs a parsed command line.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Sim(args) => sim::run(&args),
         Command::Prove(args) => prove::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
