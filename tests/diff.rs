@@ -108,3 +108,48 @@ fn unreadable_input_is_an_error() {
     let o = diff("base", "does-not-exist", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+fn tf(old: &str, new: &str) -> (i32, Value) {
+    let old = format!("fixtures/diff/terraform/{old}.json");
+    let new = format!("fixtures/diff/terraform/{new}.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_keyproof"))
+        .args(["diff", old.as_str(), "--against", new.as_str(), "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run keyproof");
+    (o.status.code().expect("exit code"), serde_json::from_slice(&o.stdout).expect("json"))
+}
+
+#[test]
+fn terraform_cross_account_grant_is_new_access_on_the_address() {
+    let (code, v) = tf("before", "cross-account-grant");
+    assert_eq!(code, 1);
+    let partner = "arn:aws:iam::444455556666:role/Partner";
+    assert_eq!(
+        changes(&v, "new_access"),
+        vec![("added", "kms:Decrypt", partner), ("added", "kms:GenerateDataKey", partner)]
+    );
+    let c = &v["new_access"][0];
+    assert_eq!(c["key"], "aws_kms_key.orders");
+    assert_eq!(c["path"][0]["via"], "grant");
+    assert!(c["conditions"].as_str().unwrap().contains("kms:EncryptionContext:AppName = \"Orders\""));
+    assert!(v["new_findings"].as_array().unwrap().iter().any(|f| f["rule"] == "KP305"));
+    assert!(v["resolved_findings"].as_array().unwrap().is_empty(), "findings matched across files");
+}
+
+#[test]
+fn terraform_grant_to_a_principal_the_account_already_covers_is_not_new_access() {
+    let (code, v) = tf("before", "with-grant");
+    assert_eq!(code, 0);
+    assert!(v["new_access"].as_array().unwrap().is_empty());
+    assert!(changes(&v, "changed_access").iter().all(|c| c.0 == "named"));
+}
+
+#[test]
+fn terraform_reformatting_changes_nothing() {
+    let (code, v) = tf("before", "before-reformatted");
+    assert_eq!(code, 0);
+    for list in ["new_access", "removed_access", "changed_access", "new_findings", "resolved_findings"] {
+        assert!(v[list].as_array().unwrap().is_empty(), "{list}: {}", v[list]);
+    }
+}

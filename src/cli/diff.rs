@@ -5,8 +5,8 @@
 //! are compared by principal: a principal only NEW lets in is `added`; one only OLD let in is
 //! `removed`; one both let in under a different condition is `widened` when NEW's witness is
 //! denied in OLD or OLD's counter-example is allowed in NEW, else `changed`. Findings are
-//! matched by fingerprint, then (the inputs often being different files) by rule, pointer,
-//! resource and message.
+//! matched by fingerprint, then (the inputs often being different files) by rule, resource and
+//! message.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -62,10 +62,11 @@ pub struct DiffArgs {
     pub config: Option<String>,
 }
 
-/// One access difference.
+/// One access difference. `named`: a principal NEW's answer lists and OLD's did not, whose
+/// witness OLD allows too (OLD covered it through an `account` entry): not new access.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AccessChange {
-    /// `added`, `removed`, `widened`, `changed`.
+    /// `added`, `removed`, `widened`, `changed`, `named`.
     pub change: &'static str,
     /// The key (Terraform address, alias or ARN).
     pub key: String,
@@ -230,6 +231,11 @@ fn diff_key(out: &mut Diff, old: (&World, Option<usize>), new: (&World, Option<u
         }
         for e in &b {
             match a.iter().find(|x| x.principal == e.principal) {
+                // A principal OLD's answer does not list may still have been allowed there (an
+                // `account` entry stood for it): new access only when OLD denies NEW's witness.
+                None if old.1.is_some_and(|k| allowed(old.0, k, e, &e.witness)) => {
+                    out.changed_access.push(change("named", key, action, e, None));
+                }
                 None => out.new_access.push(change("added", key, action, e, None)),
                 Some(o) if o.unconditional == e.unconditional && o.conditions == e.conditions => {}
                 Some(o) => {
@@ -250,8 +256,8 @@ fn diff_key(out: &mut Diff, old: (&World, Option<usize>), new: (&World, Option<u
     }
 }
 
-fn finding_key(f: &Finding) -> (&str, &str, Option<&str>, &str) {
-    (f.rule, f.pointer.as_str(), f.resource.as_deref(), f.message.as_str())
+fn finding_key(f: &Finding) -> (&str, Option<&str>, &str) {
+    (f.rule, f.resource.as_deref(), f.message.as_str())
 }
 
 /// Diffs two analysed worlds.
