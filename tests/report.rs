@@ -109,3 +109,52 @@ fn html_is_well_formed_and_self_contained() {
     assert!(html.contains("class=\"cond\" title=\"not (aws:MultiFactorAuthPresent"));
     assert!(html.contains("<span class=\"cond-text\">not (aws:MultiFactorAuthPresent"));
 }
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Renders the report in headless Chromium (Debian package `chromium`, installed by `.ci/run`):
+/// the page loads without console errors or network requests, its DOM has the expected
+/// sections, and a screenshot is taken. Skipped, with a message, when Chromium is absent.
+#[test]
+fn html_renders_in_headless_chromium() {
+    if !Path::new(CHROMIUM).is_file() {
+        eprintln!("skipped: `{CHROMIUM}` is absent (install the Debian package `chromium` to run this test)");
+        return;
+    }
+    let html = scratch("chromium.html");
+    let _ = render("html", "chromium.html");
+    let url = format!("file://{}", html.display());
+    let profile = scratch("chromium-profile");
+    let common = [
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1280,2000",
+    ];
+    let user_dir = format!("--user-data-dir={}", profile.display());
+    let dom =
+        Command::new(CHROMIUM).args(common).arg(&user_dir).arg("--dump-dom").arg(&url).output().expect("run chromium");
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    for id in ["id=\"summary\"", "id=\"matrix\"", "id=\"keys\"", "<svg"] {
+        assert!(dom_text.contains(id), "rendered DOM lacks {id}");
+    }
+    let shot = scratch("report.png");
+    let _ = std::fs::remove_file(&shot);
+    let o = Command::new(CHROMIUM)
+        .args(common)
+        .arg(&user_dir)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    let log = format!("{}{}", String::from_utf8_lossy(&dom.stderr), String::from_utf8_lossy(&o.stderr));
+    for bad in ["Uncaught", "CONSOLE(", "ERR_NAME_NOT_RESOLVED", "net::ERR_"] {
+        assert!(!log.contains(bad), "console error or external request (`{bad}`):\n{log}");
+    }
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "screenshot is not a PNG of a rendered page");
+}
