@@ -326,3 +326,42 @@ pub fn svg(key: usize, g: &Graph) -> String {
     let _ = writeln!(o, "</svg>");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::audit::{GraphEdge, GraphNode};
+
+    #[test]
+    fn svg_layers_dashes_escalation_and_escapes() {
+        let n = |layer: usize, id: &str| GraphNode { layer, id: id.to_string() };
+        let e = |from: &str, to: &str, via: &str, escalation: bool| GraphEdge {
+            from: from.into(),
+            to: to.into(),
+            via: via.into(),
+            escalation,
+        };
+        let g = Graph {
+            nodes: vec![
+                n(0, "arn:aws:iam::111122223333:user/a<b>"),
+                n(1, "arn:aws:iam::111122223333:role/Mid"),
+                n(2, "arn:aws:kms:us-east-1:111122223333:key/k"),
+            ],
+            edges: vec![
+                e("arn:aws:iam::111122223333:user/a<b>", "arn:aws:iam::111122223333:role/Mid", "sts:AssumeRole", false),
+                e(
+                    "arn:aws:iam::111122223333:role/Mid",
+                    "arn:aws:kms:us-east-1:111122223333:key/k",
+                    "kms:PutKeyPolicy",
+                    true,
+                ),
+            ],
+        };
+        let s = svg(3, &g);
+        assert!(s.contains("width=\"1010\""), "three columns");
+        assert_eq!(s.matches("stroke-dasharray").count(), 1);
+        assert!(s.contains("user/a&lt;b&gt;") && !s.contains("a<b>"));
+        assert!(s.contains("id=\"arrow-3\"") && s.contains("url(#arrow-3)"));
+        assert_eq!(esc("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+    }
+}
