@@ -12,7 +12,7 @@ use super::{print_error, print_warning, write_output, ExitStatus};
 use crate::config::{Baseline, Config, ConfigError, Settings, SuppressedBy, DEFAULT_CONFIG_FILE};
 use crate::report::finding::{Finding, Severity};
 use crate::report::{self, Format, Report, ReportError, RuleDescriptor, Summary, TextOptions};
-use crate::rules::{self, docs, selector, Selector};
+use crate::rules::{self, docs, selector, CheckOutput, Selector};
 use crate::world::World;
 
 /// `--format`.
@@ -141,11 +141,18 @@ pub fn rule_descriptors() -> Vec<RuleDescriptor> {
 pub fn run(args: &CheckArgs) -> ExitStatus {
     match run_inner(args) {
         Ok(status) => status,
-        Err(Failure::Usage(message)) => {
+        Err(f) => report_failure(f),
+    }
+}
+
+/// Prints a failure of [`analyse`] on stderr; the status is always [`ExitStatus::Error`].
+pub(crate) fn report_failure(f: Failure) -> ExitStatus {
+    match f {
+        Failure::Usage(message) => {
             print_error(&message);
             ExitStatus::Error
         }
-        Err(Failure::Config(e)) => {
+        Failure::Config(e) => {
             let mut out = String::new();
             let handler = miette::GraphicalReportHandler::new_themed(if std::io::stderr().is_terminal() {
                 miette::GraphicalTheme::unicode()
@@ -161,8 +168,11 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     }
 }
 
-enum Failure {
+/// Why a check could not run.
+pub(crate) enum Failure {
+    /// A usage error (message).
     Usage(String),
+    /// A configuration error.
     Config(ConfigError),
 }
 
@@ -177,7 +187,17 @@ fn eprint_raw(s: &str) {
     let _ = std::io::stderr().lock().write_all(s.as_bytes());
 }
 
-fn run_inner(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+/// A loaded world and the rule results over it, as `check` computes them (selection,
+/// configuration, baseline and suppressions applied). `report` and `diff` reuse it.
+pub(crate) struct Analysis {
+    /// The world.
+    pub world: World,
+    /// Findings and suppressions.
+    pub out: CheckOutput,
+}
+
+/// Loads the inputs of `args` and runs the selected rules: the first half of `check`.
+pub(crate) fn analyse(args: &CheckArgs, show_progress: bool) -> Result<Analysis, Failure> {
     let all = rules::all();
     let select = selector::parse_list(&args.select, all).map_err(|e| Failure::Usage(e.to_string()))?;
     let ignore = selector::parse_list(&args.ignore, all).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -194,7 +214,7 @@ fn run_inner(args: &CheckArgs) -> Result<ExitStatus, Failure> {
         settings.baseline = Some(Baseline::load(path)?);
     }
 
-    let progress = Progress::start(&args.inputs.paths);
+    let progress = if show_progress { Progress::start(&args.inputs.paths) } else { None };
     let world = crate::ingest::load(&args.inputs.paths, &opts);
     if let (Some(text), Some(path)) = (config_text, settings.config_path.clone()) {
         settings.config_source = Some(world.sources.add_file(path, text));
@@ -207,10 +227,22 @@ fn run_inner(args: &CheckArgs) -> Result<ExitStatus, Failure> {
             p.rule_done();
         }
     };
-    let mut out = rules::run(&world, &settings, &enabled, &on_done);
+    let out = rules::run(&world, &settings, &enabled, &on_done);
     if let Some(p) = &progress {
         p.finish();
     }
+    Ok(Analysis { world, out })
+}
+
+/// True when some input was recognised (else the run is an error: nothing was analysed).
+#[must_use]
+pub(crate) fn analysed_any(world: &World) -> bool {
+    let recognised = world.files.iter().any(|f| !world.errors.iter().any(|e| e.file == f.path));
+    recognised || !world.policies.is_empty() || !world.diagnostics.is_empty()
+}
+
+fn run_inner(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+    let Analysis { world, mut out } = analyse(args, true)?;
 
     let mut suppressed = out.suppression.suppressed.len();
     if let Some(path) = &args.write_baseline {
@@ -268,9 +300,7 @@ fn exit_status(args: &CheckArgs, world: &World, findings: &[Finding], internal_e
     if internal_error {
         return ExitStatus::Error;
     }
-    let recognised = world.files.iter().any(|f| !world.errors.iter().any(|e| e.file == f.path));
-    let analysed = recognised || !world.policies.is_empty() || !world.diagnostics.is_empty();
-    if !analysed {
+    if !analysed_any(world) {
         print_error("no input could be analysed");
         return ExitStatus::Error;
     }

@@ -4,10 +4,12 @@
 //! code. Subcommands that read policies share [`inputs::InputArgs`].
 
 pub mod check;
+pub mod diff;
 pub mod eval;
 pub mod inputs;
 pub mod progress;
 pub mod prove;
+pub mod report;
 pub mod rule;
 pub mod sim;
 pub mod who_can;
@@ -71,6 +73,10 @@ pub enum Command {
     Prove(prove::ProveArgs),
     /// Run a scripted KMS session (a scenario file) against the software KMS.
     Sim(sim::SimArgs),
+    /// Write the auditor report (self-contained HTML, or Markdown).
+    Report(report::ReportArgs),
+    /// Compare two worlds: access and findings a change adds or removes.
+    Diff(diff::DiffArgs),
 }
 
 /// Runs a parsed command line.
@@ -83,6 +89,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Rule(args) => rule::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Prove(args) => prove::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 

@@ -2,10 +2,13 @@
 //! GitHub workflow commands and Markdown. Every renderer takes the same [`Report`] and
 //! expects its findings already sorted.
 
+pub mod audit;
 pub mod finding;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod report_md;
 pub mod sarif;
 pub mod text;
 

@@ -1,0 +1,310 @@
+//! The auditor report's content (`keyproof report`), independent of its format: the inputs
+//! with their hashes, the findings, and per key its metadata, who-can answers, findings,
+//! isolation verdicts (`KP601`), proof transcripts and access graph. Rendered by
+//! [`super::html`] and [`super::report_md`]. Everything is sorted: the output is deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::finding::{Finding, Severity};
+use super::Summary;
+use crate::sim::prove::{prove, Proof};
+use crate::solve::{who_can, Answer, Entry, Query};
+use crate::world::{InputFile, World};
+
+/// The actions of the keys × principals matrices and of the per-key answers.
+pub const REPORT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy"];
+
+/// The rule whose findings are `[[assert]]` verdicts.
+pub const ASSERT_RULE: &str = "KP601";
+
+/// How exposed a key is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Risk {
+    /// No finding.
+    None,
+    /// Notes only.
+    Low,
+    /// Warnings.
+    Medium,
+    /// Errors, or anyone can decrypt.
+    High,
+}
+
+impl Risk {
+    /// `none`, `low`, `medium`, `high`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::None => "none",
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// One key of the report.
+#[derive(Clone, Debug)]
+pub struct KeyAudit<'a> {
+    /// Key ARN.
+    pub arn: String,
+    /// Terraform address, when the key comes from a plan.
+    pub tf_address: Option<String>,
+    /// Alias names, sorted.
+    pub aliases: Vec<String>,
+    /// Key state (`unknown` when not collected).
+    pub state: String,
+    /// Rotation (`enabled (365 days)`, `disabled`, `unknown`).
+    pub rotation: String,
+    /// Multi-Region (`no`, `PRIMARY`, `REPLICA`, `yes`, `unknown`).
+    pub multi_region: String,
+    /// Risk.
+    pub risk: Risk,
+    /// One answer per [`REPORT_ACTIONS`] action.
+    pub answers: Vec<Answer>,
+    /// Findings about the key (excluding [`ASSERT_RULE`]).
+    pub findings: Vec<&'a Finding>,
+    /// `[[assert]]` verdicts about the key.
+    pub asserts: Vec<&'a Finding>,
+    /// Proof transcripts of the `kms:Decrypt` answer.
+    pub proofs: Vec<Proof>,
+}
+
+/// A node of a key's access graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GraphNode {
+    /// Layer: 0 for the callers, the key last.
+    pub layer: usize,
+    /// Identifier (ARN, `grant <id>`).
+    pub id: String,
+}
+
+/// An edge of a key's access graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GraphEdge {
+    /// From node id.
+    pub from: String,
+    /// To node id.
+    pub to: String,
+    /// `sts:AssumeRole`, `key-policy`, `grant`, `kms:CreateGrant`, …
+    pub via: String,
+    /// An escalation edge (`kms:CreateGrant`, `kms:PutKeyPolicy`).
+    pub escalation: bool,
+}
+
+/// A key's access graph, laid out in layers.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    /// Nodes sorted by (layer, id).
+    pub nodes: Vec<GraphNode>,
+    /// Edges, sorted.
+    pub edges: Vec<GraphEdge>,
+}
+
+impl KeyAudit<'_> {
+    /// The access graph of the key over all its answers: callers → intermediate roles and
+    /// grants → key, escalation edges marked.
+    #[must_use]
+    pub fn graph(&self) -> Graph {
+        let mut edges = BTreeSet::new();
+        for e in self.answers.iter().flat_map(|a| &a.principals) {
+            for hop in &e.path {
+                let escalation = hop.via == "kms:CreateGrant" || hop.via == "kms:PutKeyPolicy";
+                if hop.via == "grant" {
+                    let g = format!("grant {}", hop.reference);
+                    edges.insert(GraphEdge { from: hop.from.clone(), to: g.clone(), via: "grant".into(), escalation });
+                    edges.insert(GraphEdge { from: g, to: hop.to.clone(), via: "grant".into(), escalation });
+                } else {
+                    edges.insert(GraphEdge {
+                        from: hop.from.clone(),
+                        to: hop.to.clone(),
+                        via: hop.via.clone(),
+                        escalation,
+                    });
+                }
+            }
+        }
+        // Layer = longest distance... kept simple: shortest distance to the key, reversed.
+        let mut dist: BTreeMap<String, usize> = BTreeMap::new();
+        dist.insert(self.arn.clone(), 0);
+        let mut frontier = vec![self.arn.clone()];
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for n in &frontier {
+                let d = dist.get(n).copied().unwrap_or(0);
+                for e in edges.iter().filter(|e| &e.to == n) {
+                    if !dist.contains_key(&e.from) {
+                        dist.insert(e.from.clone(), d + 1);
+                        next.push(e.from.clone());
+                    }
+                }
+            }
+            next.sort();
+            frontier = next;
+        }
+        for e in &edges {
+            for n in [&e.from, &e.to] {
+                if !dist.contains_key(n) {
+                    dist.insert(n.clone(), 1);
+                }
+            }
+        }
+        let max = dist.values().copied().max().unwrap_or(0);
+        let mut nodes: Vec<GraphNode> =
+            dist.into_iter().map(|(id, d)| GraphNode { layer: max.saturating_sub(d), id }).collect();
+        nodes.sort();
+        Graph { nodes, edges: edges.into_iter().collect() }
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug)]
+pub struct Audit<'a> {
+    /// Input files, sorted by path.
+    pub files: Vec<&'a InputFile>,
+    /// Counts.
+    pub summary: Summary,
+    /// All reported findings, sorted.
+    pub findings: &'a [Finding],
+    /// Keys, sorted by ARN.
+    pub keys: Vec<KeyAudit<'a>>,
+    /// Findings not about any key of the world.
+    pub other_findings: Vec<&'a Finding>,
+}
+
+/// One cell of a matrix.
+#[derive(Clone, Debug)]
+pub struct Cell<'a> {
+    /// The entry.
+    pub entry: &'a Entry,
+}
+
+impl<'a> Audit<'a> {
+    /// Builds the report: runs who-can for every key and [`REPORT_ACTIONS`] action, and
+    /// replays the `kms:Decrypt` answers in the software KMS.
+    #[must_use]
+    pub fn build(world: &'a World, findings: &'a [Finding], suppressed: usize) -> Audit<'a> {
+        let mut files: Vec<&InputFile> = world.files.iter().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut keys = Vec::new();
+        let mut claimed = BTreeSet::new();
+        for (i, k) in world.keys.iter().enumerate() {
+            let answers: Vec<Answer> = REPORT_ACTIONS
+                .iter()
+                .map(|a| who_can(world, &Query { key: i, action: (*a).to_string(), direct_only: false }))
+                .collect();
+            let proofs = answers.first().map(|a| prove(world, i, a)).unwrap_or_default();
+            let about = |f: &Finding| {
+                f.resource.as_deref().is_some_and(|r| r == k.arn || Some(r) == k.origin.tf_address.as_deref())
+            };
+            let mine: Vec<(usize, &Finding)> = findings.iter().enumerate().filter(|(_, f)| about(f)).collect();
+            claimed.extend(mine.iter().map(|(j, _)| *j));
+            let (asserts, rest): (Vec<&Finding>, Vec<&Finding>) =
+                mine.into_iter().map(|(_, f)| f).partition(|f| f.rule == ASSERT_RULE);
+            let mut risk = match rest.iter().chain(&asserts).map(|f| f.severity).max() {
+                Some(Severity::Error) => Risk::High,
+                Some(Severity::Warning) => Risk::Medium,
+                Some(_) => Risk::Low,
+                None => Risk::None,
+            };
+            if answers.first().is_some_and(|a| a.principals.iter().any(|e| e.principal == "*")) {
+                risk = Risk::High;
+            }
+            let meta = k.metadata.as_ref();
+            let mut aliases = world.aliases_of(k);
+            aliases.sort();
+            keys.push(KeyAudit {
+                arn: k.arn.clone(),
+                tf_address: k.origin.tf_address.clone(),
+                aliases,
+                state: meta.map_or_else(|| "unknown".to_string(), |m| m.state.clone()),
+                rotation: match &k.rotation {
+                    Some(r) if r.enabled => match r.period_days {
+                        Some(d) => format!("enabled ({d} days)"),
+                        None => "enabled".to_string(),
+                    },
+                    Some(_) => "disabled".to_string(),
+                    None => "unknown".to_string(),
+                },
+                multi_region: match meta {
+                    Some(m) if m.multi_region => m.multi_region_type.clone().unwrap_or_else(|| "yes".to_string()),
+                    Some(_) => "no".to_string(),
+                    None => "unknown".to_string(),
+                },
+                risk,
+                answers,
+                findings: rest,
+                asserts,
+                proofs,
+            });
+        }
+        keys.sort_by(|a, b| a.arn.cmp(&b.arn));
+        let other_findings =
+            findings.iter().enumerate().filter(|(j, _)| !claimed.contains(j)).map(|(_, f)| f).collect();
+        Audit { files, summary: Summary::new(world, findings, suppressed), findings, keys, other_findings }
+    }
+
+    /// Findings counted by rule: `(rule, name, severity, count)`, sorted by rule.
+    #[must_use]
+    pub fn by_rule(&self) -> Vec<(&'static str, &'static str, Severity, usize)> {
+        let mut m: BTreeMap<&'static str, (&'static str, Severity, usize)> = BTreeMap::new();
+        for f in self.findings {
+            let e = m.entry(f.rule).or_insert((f.name, f.severity, 0));
+            e.1 = e.1.max(f.severity);
+            e.2 += 1;
+        }
+        m.into_iter().map(|(r, (n, s, c))| (r, n, s, c)).collect()
+    }
+
+    /// The principals of the matrix of an action (index into [`REPORT_ACTIONS`]), sorted.
+    #[must_use]
+    pub fn matrix_principals(&self, action: usize) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .keys
+            .iter()
+            .filter_map(|k| k.answers.get(action))
+            .flat_map(|a| a.principals.iter().map(|e| e.principal.as_str()))
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// The entry of a principal on a key for an action, if it has access.
+    #[must_use]
+    pub fn cell(&self, key: usize, action: usize, principal: &str) -> Option<Cell<'_>> {
+        let a = self.keys.get(key)?.answers.get(action)?;
+        a.principals.iter().find(|e| e.principal == principal).map(|entry| Cell { entry })
+    }
+}
+
+/// A short label for an ARN: `ACCOUNT:resource` (`100000001111:role/KeyAdmin`).
+#[must_use]
+pub fn short_name(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "kms", _, acct, res] => format!("{acct}:{}", res.strip_prefix("key/").map_or(*res, |r| r)),
+        ["arn", _, _, _, acct, res] if !acct.is_empty() => format!("{acct}:{res}"),
+        _ => arn.to_string(),
+    }
+}
+
+/// The kind of an entry as text.
+#[must_use]
+pub fn kind_text(e: &Entry) -> String {
+    serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// The witness context as `k=v` pairs.
+#[must_use]
+pub fn witness_text(e: &Entry) -> String {
+    let ctx: Vec<String> = e
+        .witness
+        .context
+        .iter()
+        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+        .collect();
+    if ctx.is_empty() {
+        format!("{} as {}", e.witness.action, e.witness.principal)
+    } else {
+        format!("{} as {} with {}", e.witness.action, e.witness.principal, ctx.join(", "))
+    }
+}
