@@ -112,7 +112,11 @@ fn problems(c: &Condition, variables: bool) -> Vec<(Span, String)> {
         let expected = match family {
             OpFamily::Numeric if text.trim().parse::<f64>().is_err() => Some("a number"),
             OpFamily::Date if !is_date(text) => Some("an ISO 8601 date or an epoch time in seconds"),
-            OpFamily::Bool | OpFamily::Null if !matches!(text, "true" | "false") => Some("`true` or `false`"),
+            OpFamily::Bool | OpFamily::Null
+                if !(text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("false")) =>
+            {
+                Some("`true` or `false`")
+            }
             OpFamily::Ip if !is_ip_or_cidr(text) => Some("an IP address or CIDR block"),
             _ => None,
         };
