@@ -75,6 +75,18 @@ fn run_oracle(cases: &[Value]) -> Vec<OracleAnswer> {
     let out = child.wait_with_output().expect("oracle output");
     writer.join().unwrap();
     assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(line) = stderr.lines().find(|l| l.starts_with("oracle-simulation-time")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let (Some(ns), Some(n)) =
+            (f.get(1).and_then(|x| x.parse::<f64>().ok()), f.get(3).and_then(|x| x.parse::<f64>().ok()))
+        {
+            println!(
+                "  oracle runSimulation: {n} requests, {:.1} µs/request (inside node, one thread)",
+                ns / 1e3 / n.max(1.0)
+            );
+        }
+    }
     let answers: Vec<OracleAnswer> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -240,6 +252,7 @@ fn differential_against_iam_simulate() {
     let per_world = env("KEYPROOF_DIFF_REQUESTS", 24) as usize;
 
     let started = Instant::now();
+    let mut ours_decide = std::time::Duration::ZERO;
     let mut rng = Rng::new(seed);
     let mut items: Vec<(usize, ReqSpec, Decision)> = Vec::new();
     let mut specs: Vec<WorldSpec> = Vec::new();
@@ -254,7 +267,9 @@ fn differential_against_iam_simulate() {
         assert!(world.diagnostics.is_empty());
         for _ in 0..per_world {
             let r = gen_request(&mut rng);
+            let t0 = std::time::Instant::now();
             let resp = decide(&world, &r);
+            ours_decide += t0.elapsed();
             let case = oracle_case(cases.len(), &spec, &r, &resp);
             for subset in subsets(&adjustments(&spec, &r)) {
                 alts_of.entry(cases.len()).or_default().push((subset.clone(), alt_cases.len()));
@@ -270,6 +285,11 @@ fn differential_against_iam_simulate() {
         alt["id"] = json!(n + k);
     }
     let ours_time = started.elapsed();
+    println!(
+        "  keyproof authorize: {} requests, {:.2} µs/request (one thread, building the request included)",
+        items.len(),
+        ours_decide.as_secs_f64() * 1e6 / items.len().max(1) as f64
+    );
     let mut answers = run_oracle(&[cases.clone(), alt_cases].concat());
     let alt_answers = answers.split_off(n);
     let oracle_time = started.elapsed() - ours_time;

@@ -55,11 +55,18 @@ function simulation(c) {
   return sim;
 }
 
+// Time spent inside `runSimulation` only (no process start, no JSON), for docs/performance.md.
+let simNanos = 0n;
+let simCount = 0;
+
 async function runCase(c) {
   const out = { id: c.id };
   try {
     const sim = simulation(c);
+    const t0 = process.hrtime.bigint();
     const res = await runSimulation(sim, {});
+    simNanos += process.hrtime.bigint() - t0;
+    simCount += 1;
     if (res.resultType === 'error') {
       out.decision = null;
       out.error = JSON.stringify(res.errors);
@@ -103,3 +110,4 @@ for await (const line of rl) {
   lines.push(JSON.stringify(await runCase(c)));
 }
 process.stdout.write(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
+process.stderr.write(`oracle-simulation-time ${simNanos} ns ${simCount} requests\n`);
