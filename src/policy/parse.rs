@@ -371,6 +371,14 @@ fn build_statement(cx: &mut Cx<'_>, v: &Json, index: usize, pointer: &str) -> St
     st
 }
 
+/// True for text holding an unrendered template placeholder (`${var}` in a Terraform or
+/// CloudFormation template, `{{ var }}` in Jinja/Helm-style templates). In a principal (where
+/// policy variables are not allowed) such text is an unknown value, not a principal.
+#[must_use]
+pub fn is_template_placeholder(s: &str) -> bool {
+    (s.contains("${") && s.contains('}')) || (s.contains("{{") && s.contains("}}"))
+}
+
 /// The name of a CloudFormation intrinsic (`{"Ref": …}`, `{"Fn::Sub": …}`), if the value is one.
 #[must_use]
 pub fn intrinsic_name(v: &Json) -> Option<&str> {
@@ -438,6 +446,17 @@ fn principals(cx: &mut Cx<'_>, v: &Json, negated: bool, pointer: &str) -> Princi
             for m in members {
                 let child = format!("{pointer}/{}", pointer_token(&m.key));
                 for item in string_list(cx, &m.value, &child, &format!("`{}` principal", m.key)) {
+                    if &*m.key == "AWS" && is_template_placeholder(&item.value) {
+                        cx.diag(
+                            "KP158",
+                            item.span,
+                            &child,
+                            format!(
+                                "principal `{}` holds an unrendered template placeholder: its value is unknown, so it matches nothing here",
+                                item.value
+                            ),
+                        );
+                    }
                     let principal = match &*m.key {
                         "AWS" => classify_aws_principal(&item.value),
                         "Service" => classify_service_principal(&item.value),

@@ -69,6 +69,8 @@ impl Rule for InvalidPrincipal {
                 let (message, help) = match &e.principal {
                     // An unknown principal type is already an invalid element (KP152).
                     PrincipalRef::Invalid(reason) if reason.starts_with("unknown principal type") => continue,
+                    // A template placeholder is an unknown value (KP158), not a malformed principal.
+                    PrincipalRef::Invalid(_) if crate::policy::parse::is_template_placeholder(&e.raw) => continue,
                     PrincipalRef::Invalid(reason) => (
                         format!("principal {reason}"),
                         "name a whole principal ARN, an account, or `*` with a condition such as `aws:PrincipalArn`",
