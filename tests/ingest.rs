@@ -102,9 +102,11 @@ fn examples_load_into_one_world() {
     let ploc = w.sources.locate(entry.policy.source, principal.span);
     assert_eq!((ploc.line, ploc.column), pos(&outer, r#"\"arn:aws:iam::111122223333:root\""#));
 
-    // Loose key policies: account inferred from a single root principal, else the default.
+    // Loose key policies: the account the policy lets administer the key (the `kms:*` delegation
+    // statement), else a single root principal, else the default with an assumption.
     assert!(w.keys.iter().any(|k| k.arn == "arn:aws:kms:us-east-1:111122223333:key/key-policy-locked-out"));
-    assert!(w.assumptions.iter().any(|a| a.contains("key-policy-cross-account-org.json") && a.contains("assumed")));
+    assert!(w.keys.iter().any(|k| k.arn == "arn:aws:kms:us-east-1:111122223333:key/key-policy-cross-account-org"));
+    assert!(!w.assumptions.iter().any(|a| a.contains("key-policy-cross-account-org.json") && a.contains("assumed")));
     assert_eq!(w.loose_identity.len(), 1);
 
     // describe-key with CLI v1 epoch timestamps.

@@ -413,6 +413,30 @@ impl Part {
             return (a.clone(), None);
         }
         if let Some(p) = policy {
+            // The account whose principal the key policy lets administer the key (the delegation
+            // statement `kms:*` to `ACCOUNT:root`, or `kms:PutKeyPolicy`) owns it.
+            let mut admins: Vec<&str> = p
+                .statements
+                .iter()
+                .filter(|s| !s.broken && s.effect == crate::policy::model::Effect::Allow && !s.action.negated)
+                .filter(|s| {
+                    s.action.items.iter().any(|a| {
+                        a.value == "*" || crate::policy::wildcard::glob_match(&a.value, "kms:PutKeyPolicy", true)
+                    })
+                })
+                .filter_map(|s| s.principal.as_ref())
+                .filter(|pr| !pr.negated)
+                .flat_map(|pr| pr.entries.iter())
+                .filter_map(|e| match &e.principal {
+                    PrincipalRef::Account(a) => Some(a.as_str()),
+                    _ => None,
+                })
+                .collect();
+            admins.sort_unstable();
+            admins.dedup();
+            if let [one] = admins.as_slice() {
+                return ((*one).to_string(), None);
+            }
             let mut accounts: Vec<&str> = p
                 .statements
                 .iter()
