@@ -177,22 +177,10 @@ fn spec_from_args(args: &EvalArgs) -> Result<RequestSpec, String> {
     })
 }
 
-fn load(args: &EvalArgs) -> Result<World, ExitStatus> {
-    let opts = args.inputs.load_options().map_err(|e| {
-        print_error(&e);
-        ExitStatus::Error
-    })?;
-    let world = crate::ingest::load(&args.inputs.paths, &opts);
-    for e in &world.errors {
-        super::print_warning(&format!("{}: {}", e.file, e.message));
-    }
-    Ok(world)
-}
-
 /// Runs `keyproof eval`.
 #[must_use]
 pub fn run(args: &EvalArgs) -> ExitStatus {
-    let world = match load(args) {
+    let world = match args.inputs.load_world() {
         Ok(w) => w,
         Err(s) => return s,
     };

@@ -73,3 +73,33 @@ impl InputArgs {
         })
     }
 }
+
+impl InputArgs {
+    /// Loads the world for a question-answering subcommand (`eval`, `who-can`, `prove`): a
+    /// usage error is printed and becomes exit 2; unreadable inputs are printed as warnings.
+    ///
+    /// # Errors
+    /// [`super::ExitStatus::Error`] on a usage error.
+    pub fn load_world(&self) -> Result<crate::world::World, super::ExitStatus> {
+        let opts = self.load_options().map_err(|e| {
+            super::print_error(&e);
+            super::ExitStatus::Error
+        })?;
+        let world = crate::ingest::load(&self.paths, &opts);
+        for e in &world.errors {
+            super::print_warning(&format!("{}: {}", e.file, e.message));
+        }
+        Ok(world)
+    }
+}
+
+/// Resolves `--key` (optional when the world has one key), printing a usage error.
+///
+/// # Errors
+/// [`super::ExitStatus::Error`] when no key or several keys match.
+pub fn resolve_key(world: &crate::world::World, key: Option<&str>) -> Result<usize, super::ExitStatus> {
+    crate::eval::request::resolve_key(world, key).map(|(k, _)| k).map_err(|e| {
+        super::print_error(&e);
+        super::ExitStatus::Error
+    })
+}

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::eval::AnswerFormat;
 use super::inputs::InputArgs;
-use super::{print_error, ExitStatus};
+use super::ExitStatus;
 use crate::solve::{who_can, Answer, Query};
 
 /// Arguments of `keyproof who-can`.
@@ -39,23 +39,13 @@ struct Versioned<'a> {
 /// Runs `keyproof who-can`.
 #[must_use]
 pub fn run(args: &WhoCanArgs) -> ExitStatus {
-    let opts = match args.inputs.load_options() {
-        Ok(o) => o,
-        Err(e) => {
-            print_error(&e);
-            return ExitStatus::Error;
-        }
+    let world = match args.inputs.load_world() {
+        Ok(w) => w,
+        Err(s) => return s,
     };
-    let world = crate::ingest::load(&args.inputs.paths, &opts);
-    for e in &world.errors {
-        super::print_warning(&format!("{}: {}", e.file, e.message));
-    }
-    let key = match crate::eval::request::resolve_key(&world, args.key.as_deref()) {
-        Ok((k, _)) => k,
-        Err(e) => {
-            print_error(&e);
-            return ExitStatus::Error;
-        }
+    let key = match super::inputs::resolve_key(&world, args.key.as_deref()) {
+        Ok(k) => k,
+        Err(s) => return s,
     };
     let actions = if args.actions.is_empty() { vec!["kms:Decrypt".to_string()] } else { args.actions.clone() };
     let answers: Vec<Answer> =
