@@ -421,15 +421,7 @@ pub fn implied_context(
         key_layer(world, key, &mut c);
         c.into_layer()
     };
-    // The key's position in `world.keys` when it is one of them (address arithmetic, checked).
-    let slot = {
-        let (base, addr, size) = (world.keys.as_ptr() as usize, std::ptr::from_ref(key) as usize, size_of::<Key>());
-        addr.checked_sub(base)
-            .filter(|d| size > 0 && d % size == 0)
-            .map(|d| d / size)
-            .filter(|&i| world.keys.get(i).is_some_and(|k| std::ptr::eq(k, key)))
-    };
-    let layer = match slot {
+    let layer = match world.key_index_of(key) {
         Some(i) => world.slot_layer(crate::world::LayerSlot::Key(i), build),
         None => world.cached_layer(&format!("key\u{0}{}", key.arn), build),
     };

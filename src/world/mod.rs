@@ -722,12 +722,19 @@ impl World {
     /// The operation bit sets of a key's grants, in grant order (when the key is in the world).
     #[must_use]
     pub fn grant_op_masks(&self, key: &Key) -> Option<&[u32]> {
-        let (base, addr, size) = (self.keys.as_ptr() as usize, std::ptr::from_ref(key) as usize, size_of::<Key>());
-        let i = addr.checked_sub(base).filter(|d| size > 0 && d % size == 0).map(|d| d / size)?;
-        if !self.keys.get(i).is_some_and(|k| std::ptr::eq(k, key)) {
-            return None;
-        }
+        let i = self.key_index_of(key)?;
         self.index().grant_masks.get(i).map(Vec::as_slice)
+    }
+
+    /// The position of `key` in `keys` when it is one of them (not a copy or a synthetic key),
+    /// found by address arithmetic and checked.
+    #[must_use]
+    pub fn key_index_of(&self, key: &Key) -> Option<usize> {
+        let (base, addr, size) = (self.keys.as_ptr() as usize, std::ptr::from_ref(key) as usize, size_of::<Key>());
+        addr.checked_sub(base)
+            .filter(|d| size > 0 && d % size == 0)
+            .map(|d| d / size)
+            .filter(|&i| self.keys.get(i).is_some_and(|k| std::ptr::eq(k, key)))
     }
 
     /// A grantee or retiring-principal string of a grant, classified (cached).
