@@ -30,7 +30,7 @@ pub const MAX_CHAIN: usize = 6;
 
 /// The accounts a role's trust policy names (as accounts or through their principals); `None`
 /// when it names `*`, uses `NotPrincipal`, or is unknown: a cheap pre-filter for [`can_assume`].
-fn trusted_accounts(world: &World, role: &crate::world::Role) -> Option<BTreeSet<String>> {
+pub(crate) fn trusted_accounts(world: &World, role: &crate::world::Role) -> Option<BTreeSet<String>> {
     let trust = role.trust.as_ref().and_then(|s| world.slot(s))?;
     let mut out = BTreeSet::new();
     for st in trust.policy.statements.iter().filter(|s| s.effect == crate::policy::model::Effect::Allow) {
@@ -168,10 +168,11 @@ fn authorize_assume_role_assuming_iam(
 /// Transitive entries: principals without direct access that reach it through role chains or
 /// escalation. `direct` are the direct entries.
 #[must_use]
-pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate], direct: &[Entry]) -> Vec<Entry> {
+pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> Vec<Entry> {
     let mut have: BTreeMap<String, Entry> = direct.iter().map(|e| (e.principal.clone(), e.clone())).collect();
     let mut out = Vec::new();
     let key_arn = world.keys.get(key).map(|k| k.arn.clone()).unwrap_or_default();
+    let reach = super::reach::reach(world);
 
     // Escalation (semantics.md §6.4, §5.2): a principal that can create a grant for itself, or
     // replace the key policy, first; then whether that would let it perform the action, asked of
@@ -180,6 +181,12 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
     let short = action.strip_prefix("kms:").unwrap_or(action).to_string();
     let grantable = catalog().action(action).is_some_and(|a| a.grant_operation);
     let scope = super::direct_scope(world, key);
+    let grant_scope = super::reach::KeyScope::new(world, key, "kms:CreateGrant");
+    let policy_scope = super::reach::KeyScope::new(world, key, "kms:PutKeyPolicy");
+    let universe = super::universe_where(world, key, &|w| {
+        (grantable && grant_scope.admits(world, reach, w))
+            || (action != "kms:PutKeyPolicy" && policy_scope.admits(world, reach, w))
+    });
     let steps: Vec<(usize, Option<Entry>, Option<Entry>)> = {
         use rayon::prelude::*;
         universe
@@ -254,26 +261,35 @@ pub fn transitive(world: &World, key: usize, action: &str, universe: &[Candidate
     let mut queue: VecDeque<(String, usize)> =
         have.values().filter(|e| e.kind == PrincipalKind::Role).map(|e| (e.principal.clone(), 0)).collect();
     let mut visited: BTreeSet<String> = queue.iter().map(|(n, _)| n.clone()).collect();
+    // Principals outside the world's users, roles and root users (abstract accounts, sessions,
+    // services, `*`): few, asked directly; the others come from the per-role cache.
+    let others = super::universe_where(world, key, &|_| false);
     while let Some((target, depth)) = queue.pop_front() {
         if depth >= MAX_CHAIN {
             continue;
         }
-        let Some(role) = world.role_by_arn(&target) else { continue };
+        let Some(ri) = world.role_index_by_arn(&target) else { continue };
+        let Some(role) = world.roles.get(ri) else { continue };
         let Some(target_entry) = have.get(&target).cloned() else { continue };
         let trusted = trusted_accounts(world, role);
-        let assumers: Vec<(&Candidate, String)> = {
-            use rayon::prelude::*;
-            universe
-                .par_iter()
+        let mut assumers: Vec<(Candidate, String)> = reach
+            .assumers(world, ri)
+            .iter()
+            .map(|(w, reference)| (super::candidate(world, reach, *w), reference.clone()))
+            .filter(|(c, _)| c.name != target && !have.contains_key(&c.name))
+            .collect();
+        assumers.extend(
+            others
+                .iter()
                 .filter(|c| c.name != target && !have.contains_key(&c.name))
                 .filter(|c| match (&trusted, c.caller.account()) {
                     (Some(set), Some(acct)) => set.contains(acct),
                     _ => true,
                 })
-                .filter_map(|c| can_assume(world, c, role).map(|r| (c, r)))
-                .collect()
-        };
-        for (cand, reference) in assumers {
+                .filter_map(|c| can_assume(world, c, role).map(|r| (c.clone(), r))),
+        );
+        for (cand, reference) in &assumers {
+            let reference = reference.clone();
             if have.contains_key(&cand.name) {
                 continue;
             }

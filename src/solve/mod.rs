@@ -29,6 +29,7 @@
 
 pub mod candidates;
 pub mod graph;
+pub mod reach;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -236,31 +237,37 @@ pub const OUTSIDE_ACCOUNT: &str = "000000000000";
 /// The principal universe for a key (semantics-independent enumeration of who exists).
 #[must_use]
 pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = Vec::new();
-    for u in &world.users {
-        out.push(Candidate {
-            name: u.arn.clone(),
-            kind: PrincipalKind::User,
-            caller: Caller::User { account: u.account.clone(), path: u.path.clone(), name: u.name.clone() },
-            assume_identity_allows: false,
-        });
-    }
-    for r in &world.roles {
-        out.push(Candidate {
-            name: r.arn.clone(),
-            kind: PrincipalKind::Role,
-            caller: Caller::AssumedRole {
-                account: r.account.clone(),
-                path: r.path.clone(),
-                role: r.name.clone(),
-                session: crate::eval::principal::DEFAULT_SESSION.into(),
-            },
-            assume_identity_allows: false,
-        });
-    }
-    let mut accounts: BTreeSet<String> = world.accounts.keys().cloned().collect();
-    accounts.extend(world.users.iter().map(|u| u.account.clone()));
-    accounts.extend(world.roles.iter().map(|r| r.account.clone()));
+    universe_where(world, key, &|_| true)
+}
+
+/// The candidate for a user, role or root user of the world.
+#[must_use]
+pub fn candidate(world: &World, reach: &reach::Reach, who: reach::Who) -> Candidate {
+    let caller = reach.caller(world, who);
+    let (name, kind) = match who {
+        reach::Who::User(i) => (world.users.get(i).map(|u| u.arn.clone()).unwrap_or_default(), PrincipalKind::User),
+        reach::Who::Role(i) => (world.roles.get(i).map(|r| r.arn.clone()).unwrap_or_default(), PrincipalKind::Role),
+        reach::Who::Root(_) => (caller.arn(), PrincipalKind::Root),
+    };
+    Candidate { name, kind, caller, assume_identity_allows: false }
+}
+
+/// The universe with the users, roles and root users of the world limited to those `keep`
+/// accepts (the other principals, few and key-specific, are always in).
+#[must_use]
+pub fn universe_where(world: &World, key: usize, keep: &(dyn Fn(reach::Who) -> bool + Sync)) -> Vec<Candidate> {
+    let r = reach::reach(world);
+    let mut out: Vec<Candidate> = {
+        use rayon::prelude::*;
+        let whos: Vec<reach::Who> = (0..world.users.len())
+            .map(reach::Who::User)
+            .chain((0..world.roles.len()).map(reach::Who::Role))
+            .chain((0..r.accounts.len()).map(reach::Who::Root))
+            .collect();
+        whos.par_iter().filter(|w| keep(**w)).map(|w| candidate(world, r, *w)).collect()
+    };
+    // The key's account, when no principal of the world lives there, still has a root user.
+    let mut accounts: BTreeSet<String> = BTreeSet::new();
     let mut mentioned: BTreeSet<String> = BTreeSet::new();
     let mut services: BTreeSet<String> = BTreeSet::new();
     let mut sessions: BTreeSet<(String, String, String)> = BTreeSet::new();
@@ -268,7 +275,9 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
     // Users and roles named in the key policy or as grantees but absent from the world.
     let mut named: BTreeSet<crate::policy::model::PrincipalRef> = BTreeSet::new();
     if let Some(k) = world.keys.get(key) {
-        accounts.insert(k.account.clone());
+        if r.accounts.binary_search(&k.account).is_err() {
+            accounts.insert(k.account.clone());
+        }
         if let Some(entry) = k.policy.as_ref().and_then(|s| world.slot(s)) {
             for st in &entry.policy.statements {
                 for e in st.principal.iter().flat_map(|p| p.entries.iter()) {
@@ -320,7 +329,12 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
     for p in named {
         use crate::policy::model::PrincipalRef as P;
         let name = p.display();
-        if out.iter().any(|c| c.name == name) {
+        let present = match &p {
+            P::Role { account, name, .. } => world.role(account, name).is_some(),
+            P::User { account, name, .. } => world.user(account, name).is_some(),
+            _ => false,
+        };
+        if present || out.iter().any(|c| c.name == name) {
             continue;
         }
         // Absent from a complete IAM listing: the principal was deleted and matches nobody
@@ -961,15 +975,17 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
     let Some(k) = world.keys.get(q.key) else {
         return Answer { key: String::new(), action, principals: Vec::new(), assumptions: Vec::new() };
     };
-    let universe = universe(world, q.key);
-    let scope = direct_scope(world, q.key);
+    let r = reach::reach(world);
+    let scope = reach::KeyScope::new(world, q.key, &action);
+    let universe = universe_where(world, q.key, &|w| scope.admits(world, r, w));
+    let direct = direct_scope(world, q.key);
     let mut entries: Vec<Entry> = universe
         .par_iter()
-        .filter(|c| scope.may_reach(c))
+        .filter(|c| direct.may_reach(c))
         .filter_map(|c| solve_principal(world, q.key, &action, c))
         .collect();
     if !q.direct_only {
-        let extra = graph::transitive(world, q.key, &action, &universe, &entries);
+        let extra = graph::transitive(world, q.key, &action, &entries);
         entries.extend(extra);
     }
     // One entry per name: direct before transitive; for `arn:aws:iam::ACCT:root` of an account

@@ -487,6 +487,8 @@ pub struct Cache {
     slots: OnceLock<Vec<OnceLock<Arc<crate::eval::context::Layer>>>>,
     /// The evaluator's per-account organization policy plans (opaque to the world).
     pub org_plans: Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// The solver's per-world tables (opaque to the world).
+    pub solver: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Which cached context layer: one per role, user and key, or any other by name.
@@ -746,7 +748,13 @@ impl World {
     /// A role by ARN.
     #[must_use]
     pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
-        self.index().roles_by_arn.get(arn).and_then(|i| self.roles.get(*i))
+        self.role_index_by_arn(arn).and_then(|i| self.roles.get(i))
+    }
+
+    /// Index in `roles` of a role by ARN.
+    #[must_use]
+    pub fn role_index_by_arn(&self, arn: &str) -> Option<usize> {
+        self.index().roles_by_arn.get(arn).copied()
     }
 
     /// A user by account and name.

@@ -1,0 +1,335 @@
+//! Who could reach a key at all: a cheap and sound pre-filter in front of the exact
+//! per-principal solve, so that a question about one key costs what the key's policy, grants
+//! and the identity policies that speak about KMS make it cost, not the size of the world.
+//!
+//! Principals are judged from who the key policy names (conditions aside), whom the key's
+//! grants name, and whether some identity statement of the principal could allow the action on
+//! the key's ARN (conditions aside). Every rule here is a necessary condition of the KMS
+//! procedure (semantics.md §2.4): a principal the filter drops is one `authorize` denies under
+//! every context. `tests/who_can_enumeration.rs` checks the solver with the filter in place.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use crate::catalog::{catalog, ResourceKind};
+use crate::eval::authorize::{action_matches, identity_slots};
+use crate::eval::condition::resource_matches;
+use crate::eval::context::Context;
+use crate::eval::principal::{match_grantee, match_principals, Caller, PrincipalMatch, DEFAULT_SESSION};
+use crate::policy::model::{Effect, PolicyId, PrincipalRef, Principals, Statement};
+use crate::world::{Grant, PolicySlot, World};
+
+/// A user, role or account root user of the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Who {
+    /// `world.users[i]`.
+    User(usize),
+    /// `world.roles[i]`.
+    Role(usize),
+    /// The root user of `Reach::accounts[i]`.
+    Root(usize),
+}
+
+/// Per-world tables of the filter (built once, cached in the world).
+pub struct Reach {
+    /// Per role: its identity statements that could allow some KMS action, or `None` when one
+    /// of its documents is not in the inputs.
+    roles: Vec<Option<Vec<(PolicyId, u32)>>>,
+    /// The same per user (groups included).
+    users: Vec<Option<Vec<(PolicyId, u32)>>>,
+    /// Every account of the world (sorted): where the users and roles live, and the accounts
+    /// the inputs describe.
+    pub accounts: Vec<String>,
+    /// Users and roles by account.
+    by_account: HashMap<String, Vec<Who>>,
+    /// Per role, once asked: who of the world can assume it (see [`Reach::assumers`]).
+    assumers: Vec<OnceLock<Vec<(Who, String)>>>,
+}
+
+/// The tables of `world`.
+pub fn reach(world: &World) -> &Reach {
+    let any = world.cache.solver.get_or_init(|| Arc::new(build(world)));
+    match any.downcast_ref::<Reach>() {
+        Some(r) => r,
+        None => {
+            // Only `reach` writes the slot, so this is unreachable; answer without a filter.
+            static EMPTY: OnceLock<Reach> = OnceLock::new();
+            EMPTY.get_or_init(|| Reach {
+                roles: Vec::new(),
+                users: Vec::new(),
+                accounts: Vec::new(),
+                by_account: HashMap::new(),
+                assumers: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Could this statement allow some KMS action (action element only)?
+fn speaks_kms(st: &Statement) -> bool {
+    st.effect == Effect::Allow
+        && !st.broken
+        && (st.action.negated
+            || st
+                .action
+                .items
+                .iter()
+                .any(|a| a.value == "*" || a.value.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case("kms"))))
+}
+
+fn kms_statements(world: &World, caller: &Caller) -> Option<Vec<(PolicyId, u32)>> {
+    let slots = identity_slots(world, caller);
+    if !slots.found {
+        return None;
+    }
+    let managed = slots.managed.iter().map(|m| world.managed_policies.get(m).map(|mp| &mp.policy));
+    let mut out = Vec::new();
+    for slot in slots.inline.iter().map(Some).chain(managed) {
+        let Some(PolicySlot::Known(id)) = slot else { return None };
+        let entry = world.policy(*id)?;
+        for (i, st) in entry.policy.statements.iter().enumerate() {
+            if speaks_kms(st) {
+                out.push((*id, u32::try_from(i).unwrap_or(u32::MAX)));
+            }
+        }
+    }
+    Some(out)
+}
+
+fn build(world: &World) -> Reach {
+    let users = world.users.iter().map(|u| kms_statements(world, &user_caller(u))).collect();
+    let roles = world.roles.iter().map(|r| kms_statements(world, &role_caller(r))).collect();
+    let mut accounts: BTreeSet<String> = world.accounts.keys().cloned().collect();
+    accounts.extend(world.users.iter().map(|u| u.account.clone()));
+    accounts.extend(world.roles.iter().map(|r| r.account.clone()));
+    let mut by_account: HashMap<String, Vec<Who>> = HashMap::new();
+    for (i, u) in world.users.iter().enumerate() {
+        by_account.entry(u.account.clone()).or_default().push(Who::User(i));
+    }
+    for (i, r) in world.roles.iter().enumerate() {
+        by_account.entry(r.account.clone()).or_default().push(Who::Role(i));
+    }
+    let assumers = world.roles.iter().map(|_| OnceLock::new()).collect();
+    Reach { roles, users, accounts: accounts.into_iter().collect(), by_account, assumers }
+}
+
+fn user_caller(u: &crate::world::User) -> Caller {
+    Caller::User { account: u.account.clone(), path: u.path.clone(), name: u.name.clone() }
+}
+
+/// The caller the solver uses for a role: a session with the default name.
+pub fn role_caller(r: &crate::world::Role) -> Caller {
+    Caller::AssumedRole {
+        account: r.account.clone(),
+        path: r.path.clone(),
+        role: r.name.clone(),
+        session: DEFAULT_SESSION.into(),
+    }
+}
+
+impl Reach {
+    /// The account of a principal.
+    #[must_use]
+    pub fn account<'w>(&'w self, world: &'w World, who: Who) -> &'w str {
+        match who {
+            Who::User(i) => world.users.get(i).map_or("", |u| u.account.as_str()),
+            Who::Role(i) => world.roles.get(i).map_or("", |r| r.account.as_str()),
+            Who::Root(i) => self.accounts.get(i).map_or("", String::as_str),
+        }
+    }
+
+    /// The caller the evaluator sees for a principal.
+    #[must_use]
+    pub fn caller(&self, world: &World, who: Who) -> Caller {
+        match who {
+            Who::User(i) => {
+                world.users.get(i).map_or(Caller::Root { account: String::new() }, user_caller)
+            }
+            Who::Role(i) => world.roles.get(i).map_or(Caller::Root { account: String::new() }, role_caller),
+            Who::Root(i) => Caller::Root { account: self.accounts.get(i).cloned().unwrap_or_default() },
+        }
+    }
+
+    /// Could an identity statement of `who` allow `action` on `arn` (conditions aside)? The root
+    /// user needs no identity policy; unknown documents could allow anything.
+    #[must_use]
+    pub fn identity_may_allow(&self, world: &World, who: Who, action: &str, arn: &str) -> bool {
+        let list = match who {
+            Who::Root(_) => return true,
+            Who::User(i) => self.users.get(i),
+            Who::Role(i) => self.roles.get(i),
+        };
+        let Some(Some(list)) = list else { return true };
+        let empty = Context::new();
+        list.iter().any(|(pid, i)| {
+            let Some(entry) = world.policy(*pid) else { return true };
+            let Some(st) = entry.policy.statements.get(*i as usize) else { return true };
+            let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, action));
+            if action_hit == st.action.negated {
+                return false;
+            }
+            match &st.resource {
+                Some(res) if !res.negated => res.items.iter().any(|r| {
+                    r.value.contains("${") || resource_matches(&r.value, arn, &empty, entry.policy.variables_enabled())
+                }),
+                _ => true,
+            }
+        })
+    }
+
+    /// Users and roles of an account.
+    #[must_use]
+    pub fn of_account(&self, account: &str) -> &[Who] {
+        self.by_account.get(account).map_or(&[], Vec::as_slice)
+    }
+
+    /// Who of the world (users, roles, root users) can assume role `role` under some context,
+    /// with the trust-policy reference; computed once per role.
+    pub fn assumers(&self, world: &World, role: usize) -> &[(Who, String)] {
+        let Some(cell) = self.assumers.get(role) else { return &[] };
+        cell.get_or_init(|| {
+            let Some(r) = world.roles.get(role) else { return Vec::new() };
+            let trusted = super::graph::trusted_accounts(world, r);
+            let mut whos: Vec<Who> = Vec::new();
+            for (ai, a) in self.accounts.iter().enumerate() {
+                if trusted.as_ref().is_some_and(|t| !t.contains(a)) {
+                    continue;
+                }
+                whos.extend(self.of_account(a).iter().copied().filter(|w| *w != Who::Role(role)));
+                whos.push(Who::Root(ai));
+            }
+            let found: Vec<Option<(Who, String)>> = {
+                use rayon::prelude::*;
+                whos.par_iter()
+                    .map(|w| {
+                        let cand = super::candidate(world, self, *w);
+                        super::graph::can_assume(world, &cand, r).map(|reference| (*w, reference))
+                    })
+                    .collect()
+            };
+            found.into_iter().flatten().collect()
+        })
+    }
+}
+
+/// What a key's policy and grants say about who could be let in for one action.
+pub struct KeyScope<'w> {
+    /// `false`: no filtering (unknown policy, an action that is not about keys, retiring).
+    prune: bool,
+    key_account: &'w str,
+    key_arn: &'w str,
+    action: &'w str,
+    /// An Allow names `*` or uses `NotPrincipal`.
+    everyone: bool,
+    /// Accounts named as a whole (delegation to their IAM).
+    accounts: BTreeSet<&'w str>,
+    /// Accounts with principals named one by one, and the principal elements to match.
+    named: BTreeSet<&'w str>,
+    principals: Vec<&'w Principals>,
+    /// Grants for the action, and the accounts of their grantees.
+    grants: Vec<&'w Grant>,
+    grant_accounts: BTreeSet<&'w str>,
+}
+
+impl<'w> KeyScope<'w> {
+    /// The scope of `world.keys[key]` for `action` (canonical, `kms:` prefixed).
+    #[must_use]
+    pub fn new(world: &'w World, key: usize, action: &'w str) -> Self {
+        let mut s = KeyScope {
+            prune: false,
+            key_account: "",
+            key_arn: "",
+            action,
+            everyone: false,
+            accounts: BTreeSet::new(),
+            named: BTreeSet::new(),
+            principals: Vec::new(),
+            grants: Vec::new(),
+            grant_accounts: BTreeSet::new(),
+        };
+        let Some(k) = world.keys.get(key) else { return s };
+        s.key_account = &k.account;
+        s.key_arn = &k.arn;
+        let Some(entry) = k.policy.as_ref().and_then(|p| world.slot(p)) else { return s };
+        let Some(info) = catalog().action(action) else { return s };
+        let short = action.strip_prefix("kms:").unwrap_or(action);
+        if info.resource == ResourceKind::None || short == "RetireGrant" {
+            return s;
+        }
+        s.prune = true;
+        for st in entry.policy.statements.iter().filter(|st| st.effect == Effect::Allow && !st.broken) {
+            let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, action));
+            if action_hit == st.action.negated {
+                continue;
+            }
+            let Some(p) = &st.principal else { continue };
+            if p.negated {
+                s.everyone = true;
+                continue;
+            }
+            let mut specific = false;
+            for e in &p.entries {
+                match &e.principal {
+                    PrincipalRef::Anyone => s.everyone = true,
+                    PrincipalRef::Account(a) => {
+                        s.accounts.insert(a);
+                    }
+                    // Services and anything without an account match no user, role or root.
+                    other => {
+                        if let Some(a) = other.account() {
+                            s.named.insert(a);
+                            specific = true;
+                        }
+                    }
+                }
+            }
+            if specific {
+                s.principals.push(p);
+            }
+        }
+        for g in k.grants.iter().flatten().filter(|g| g.operations.iter().any(|o| o == short)) {
+            if let Some(a) = crate::policy::arn::Arn::parse(&g.grantee) {
+                s.grant_accounts.insert(a.account);
+                s.grants.push(g);
+            } else if g.grantee.chars().all(|c| c.is_ascii_digit()) {
+                s.grant_accounts.insert(&g.grantee);
+                s.grants.push(g);
+            }
+        }
+        s
+    }
+
+    /// Could `authorize` allow the action to this principal under some context? A grant naming
+    /// it, or a key-policy statement naming it (directly: enough in the key's account; through
+    /// its account: IAM must allow too) with an identity statement that could allow the action.
+    #[must_use]
+    pub fn admits(&self, world: &World, reach: &Reach, who: Who) -> bool {
+        if !self.prune {
+            return true;
+        }
+        let account = reach.account(world, who);
+        let named = self.named.contains(account);
+        let granted = self.grant_accounts.contains(account);
+        let caller = (named || granted).then(|| reach.caller(world, who));
+        if let Some(c) = caller.as_ref().filter(|_| granted) {
+            if self.grants.iter().any(|g| match_grantee(&g.grantee, c, world) != PrincipalMatch::None) {
+                return true;
+            }
+        }
+        let mut grade = PrincipalMatch::None;
+        if self.everyone {
+            grade = PrincipalMatch::Direct;
+        } else if self.accounts.contains(account) {
+            grade = PrincipalMatch::Account;
+        }
+        if let Some(c) = caller.as_ref().filter(|_| named && grade != PrincipalMatch::Direct) {
+            grade = self.principals.iter().map(|p| match_principals(p, c, world)).fold(grade, std::cmp::max);
+        }
+        let identity = || reach.identity_may_allow(world, who, self.action, self.key_arn);
+        match grade {
+            PrincipalMatch::None => false,
+            PrincipalMatch::Direct | PrincipalMatch::DirectLimited => account == self.key_account || identity(),
+            PrincipalMatch::Account => identity(),
+        }
+    }
+}
