@@ -23,8 +23,16 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn render(format: &str, name: &str) -> String {
+    render_of(&[FIXTURE], format, name)
+}
+
+/// Runs `keyproof report ARGS --format FORMAT --output <scratch>/NAME` and returns the file.
+fn render_of(args: &[&str], format: &str, name: &str) -> String {
     let out = scratch(name);
-    let o = keyproof(&["report", FIXTURE, "--format", format, "--output", out.to_str().unwrap()]);
+    let mut all = vec!["report"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", format, "--output", out.to_str().unwrap()]);
+    let o = keyproof(&all);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     std::fs::read_to_string(&out).expect("report written")
 }
@@ -33,6 +41,71 @@ fn render(format: &str, name: &str) -> String {
 fn markdown_snapshot() {
     let md = render("markdown", "report.md");
     insta::assert_snapshot!("report_markdown", md);
+}
+
+/// Two accounts: `alice` in 200000000001 assumes `Reader` in 200000000002, which may decrypt
+/// the payments key; `KeyAdmin` can rewrite its key policy. Two `[[assert]]`s: the ledger one
+/// holds, the payments one fails with `Reader` and (through the chain) `alice`.
+const CHAIN: &[&str] = &["fixtures/report/chain", "--config", "fixtures/report/chain.keyproof.toml"];
+
+#[test]
+fn chain_markdown_snapshot() {
+    let md = render_of(CHAIN, "markdown", "chain.md");
+    insta::assert_snapshot!("report_chain_markdown", md);
+}
+
+#[test]
+fn chain_html_shows_paths_and_verdicts() {
+    let html = render_of(CHAIN, "html", "chain.html");
+    let tags = well_formed(&html);
+    assert!(tags.iter().any(|t| t == "svg"));
+    for id in
+        ["id=\"summary\"", "id=\"key-risk\"", "id=\"assertions\"", "id=\"inputs\"", "id=\"matrix\"", "id=\"keys\""]
+    {
+        assert!(html.contains(id), "missing section {id}");
+    }
+    // The world's size.
+    assert!(html.contains("<th>accounts</th><th>principals</th><th>keys</th><th>grants</th><th>policies</th>"));
+    // The matrix: alice reaches the payments key through a role chain (columns are aliases).
+    assert!(html.contains(">alias/payments</a></th>") && html.contains(">alias/ledger</a></th>"));
+    let alice_row =
+        html.lines().find(|l| l.contains("<code>200000000001:user/alice</code></th>")).expect("alice's row");
+    assert!(alice_row.contains("<td class=\"yes\">✔ ↪</td>"), "{alice_row}");
+    // The who-can table gives every hop of the transitive entry.
+    let alice = html
+        .lines()
+        .find(|l| l.starts_with("<tr><td><code>arn:aws:iam::200000000001:user/alice</code></td><td>user (transitive)"))
+        .expect("alice's who-can entry");
+    assert!(alice
+        .contains("<code>200000000001:user/alice</code> → <code>200000000002:role/Reader</code> via sts:AssumeRole"));
+    assert!(
+        alice.contains(
+            "<br><code>200000000002:role/Reader</code> → <code>200000000002:3f6a0c1e-5b2d-4c8e-9a71-2d4e6f8a0b13</code> via identity-policy"
+        ),
+        "{alice}"
+    );
+    // The access graph has the assume-role edge and the dashed escalation edge.
+    assert!(html.contains("<title>sts:AssumeRole</title>"));
+    assert!(html.contains("stroke-dasharray=\"6,4\" marker-end=\"url(#arrow-0)\"><title>kms:PutKeyPolicy</title>"));
+    // Verdicts: in the summary and in each key's section.
+    assert_eq!(html.matches("<span class=\"verdict-holds\">holds</span>").count(), 2);
+    assert_eq!(html.matches("<span class=\"verdict-violated\">does not hold</span> (2 counter-examples)").count(), 2);
+    // The failing assertion's counter-examples: the request that breaks it and the path.
+    let counter = html
+        .lines()
+        .find(|l| l.contains("does not hold: `arn:aws:iam::200000000001:user/alice` can `kms:Decrypt`"))
+        .expect("alice's counter-example");
+    assert!(
+        counter.contains("&quot;principal&quot;:&quot;arn:aws:sts::200000000002:assumed-role/Reader/keyproof&quot;")
+    );
+    assert!(counter.contains(
+        "arn:aws:iam::200000000001:user/alice -&gt; arn:aws:iam::200000000002:role/Reader via sts:AssumeRole"
+    ));
+    assert!(html.contains("does not hold: `arn:aws:iam::200000000002:role/Reader` can `kms:Decrypt`"));
+    // The holding assertion says who can, by any path.
+    assert!(html.contains("<p>Who can <code>kms:Decrypt</code>, by any path: <code>arn:aws:iam::200000000002:role/LedgerApp</code>, <code>arn:aws:iam::200000000002:root</code>.</p>"));
+    // Every claim of the proof transcripts was replayed in the software KMS.
+    assert!(html.contains("5 of 5 claims proved") && html.contains("2 of 2 claims proved"));
 }
 
 #[test]
@@ -267,4 +340,37 @@ fn html_renders_in_headless_chromium() {
     }
     assert_eq!(png_size(&r.png), Some((1280, 2000)), "screenshot is not a 1280×2000 PNG");
     assert!(r.png.len() > 10_000, "screenshot of an empty page ({} bytes)", r.png.len());
+}
+
+#[test]
+fn assertion_verdicts_unchecked_and_suppressed() {
+    let config = scratch("verdicts.toml");
+    std::fs::write(
+        &config,
+        r#"[[assert]]
+name = "ghost"
+key = "alias/absent"
+only = []
+
+[[assert]]
+name = "ledger readers carry the tenant"
+key = "alias/ledger"
+only = ["arn:aws:iam::200000000002:root", "arn:aws:iam::200000000002:role/LedgerApp"]
+require_context = { tenant = "acme" }
+
+[[ignore]]
+rule = "KP601"
+reason = "accepted: the account root decrypts without context"
+resource = "arn:aws:kms:us-east-1:200000000002:key/7c1d2e3f-8a9b-4c0d-b1e2-f3a4b5c6d7e8"
+"#,
+    )
+    .expect("config");
+    let md = render_of(&["fixtures/report/chain", "--config", config.to_str().unwrap()], "markdown", "verdicts.md");
+    assert!(md.contains("| ghost | `alias/absent` | `kms:Decrypt` | nobody | **cannot be checked** |"), "{md}");
+    assert!(md.contains("assertion `ghost` cannot be checked: key `alias/absent` is not in the inputs"), "{md}");
+    assert!(
+        md.contains("with encryption context `tenant=acme` | **does not hold** (1 counter-example, 1 suppressed) |"),
+        "{md}"
+    );
+    assert!(md.contains("The counter-examples are suppressed by `[[ignore]]` entries or the baseline."), "{md}");
 }
