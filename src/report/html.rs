@@ -18,7 +18,7 @@ th{background:#eee}code{font-family:ui-monospace,monospace;font-size:.9em;word-b
 .proved{color:#065f06}.unproved{color:#b00020;font-weight:bold}\
 .verdict-holds{color:#065f06;font-weight:bold}.verdict-violated{color:#b00020;font-weight:bold}\
 .verdict-unchecked{color:#555;font-weight:bold}\
-svg{border:1px solid #ccc;background:#fafafa}pre{white-space:pre-wrap}\
+svg{border:1px solid #ccc;background:#fafafa}pre{white-space:pre-wrap}.who td:first-child{min-width:22em}\
 @media print{.key{page-break-before:always}}";
 
 /// Escapes text for HTML element content and attribute values.
@@ -239,8 +239,10 @@ fn key_section(o: &mut String, audit: &Audit<'_>, i: usize, k: &KeyAudit<'_>) {
             let _ = writeln!(o, "<p>Nobody.</p>");
             continue;
         }
-        let _ =
-            writeln!(o, "<table><tr><th>principal</th><th>kind</th><th>when</th><th>path</th><th>witness</th></tr>");
+        let _ = writeln!(
+            o,
+            "<table class=\"who\"><tr><th>principal</th><th>kind</th><th>when</th><th>path</th><th>witness</th></tr>"
+        );
         for e in &a.principals {
             let when = if e.unconditional { "always".to_string() } else { e.condition_text.clone() };
             let path: Vec<String> = e
