@@ -64,6 +64,13 @@ fn chain_html_shows_paths_and_verdicts() {
     {
         assert!(html.contains(id), "missing section {id}");
     }
+    // The configuration is listed with the inputs, with its SHA-256.
+    let toml =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/report/chain.keyproof.toml")).unwrap();
+    assert!(html.contains(&format!(
+        "<tr><td><code>fixtures/report/chain.keyproof.toml</code></td><td>keyproof-config</td><td>{}</td>",
+        toml.len()
+    )));
     // The world's size.
     assert!(html.contains("<th>accounts</th><th>principals</th><th>keys</th><th>grants</th><th>policies</th>"));
     // The matrix: alice reaches the payments key through a role chain (columns are aliases).

@@ -73,7 +73,7 @@ pub fn run(args: &ReportArgs) -> ExitStatus {
         print_error("no input could be analysed");
         return ExitStatus::Error;
     }
-    let audit = Audit::build(&world, &out.findings, &out.suppression.suppressed, &settings.assertions);
+    let audit = Audit::build(&world, &out.findings, &out.suppression.suppressed, &settings);
     let text = match args.format {
         ReportFormat::Html => crate::report::html::render(&audit),
         ReportFormat::Markdown => crate::report::report_md::render(&audit),

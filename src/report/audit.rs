@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::finding::{Finding, Severity};
 use super::Summary;
-use crate::config::{Assertion, Suppressed};
+use crate::config::{Settings, Suppressed};
 use crate::sim::prove::{prove, Proof};
 use crate::solve::{who_can, Answer, Entry, Query};
 use crate::world::{InputFile, World};
@@ -254,8 +254,8 @@ impl KeyAudit<'_> {
 /// The whole report.
 #[derive(Clone, Debug)]
 pub struct Audit<'a> {
-    /// Input files, sorted by path.
-    pub files: Vec<&'a InputFile>,
+    /// Input files and the configuration file (kind `keyproof-config`), sorted by path.
+    pub files: Vec<InputFile>,
     /// Counts.
     pub summary: Summary,
     /// The size of the world.
@@ -280,15 +280,25 @@ pub struct Cell<'a> {
 impl<'a> Audit<'a> {
     /// Builds the report: runs who-can for every key and [`REPORT_ACTIONS`] action, replays
     /// the `kms:Decrypt` answers in the software KMS, and reads the verdict on every
-    /// `[[assert]]` from the [`ASSERT_RULE`] findings (reported or `suppressed`).
+    /// `[[assert]]` of the settings from the [`ASSERT_RULE`] findings (reported or
+    /// `suppressed`). The configuration file, when one was read, is listed with the inputs.
     #[must_use]
     pub fn build(
         world: &'a World,
         findings: &'a [Finding],
         suppressed: &[Suppressed],
-        assertions: &[Assertion],
+        settings: &Settings,
     ) -> Audit<'a> {
-        let mut files: Vec<&InputFile> = world.files.iter().collect();
+        let mut files: Vec<InputFile> = world.files.clone();
+        let config = settings.config_source.and_then(|id| world.sources.get(id));
+        if let (Some(path), Some(source)) = (&settings.config_path, config) {
+            files.push(InputFile {
+                path: path.clone(),
+                kind: "keyproof-config".to_string(),
+                sha256: crate::ingest::sha256_hex(source.text.as_bytes()),
+                size: u64::try_from(source.text.len()).unwrap_or(u64::MAX),
+            });
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut keys = Vec::new();
         let mut claimed = BTreeSet::new();
@@ -356,7 +366,8 @@ impl<'a> Audit<'a> {
                 _ => short_name(&k.arn),
             };
         }
-        let assertions: Vec<AssertionAudit<'a>> = assertions
+        let assertions: Vec<AssertionAudit<'a>> = settings
+            .assertions
             .iter()
             .enumerate()
             .map(|(index, a)| {
