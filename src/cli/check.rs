@@ -194,6 +194,8 @@ pub(crate) struct Analysis {
     pub world: World,
     /// Findings and suppressions.
     pub out: CheckOutput,
+    /// The settings the rules saw (configuration and baseline).
+    pub settings: Settings,
 }
 
 /// Loads the inputs of `args` and runs the selected rules: the first half of `check`.
@@ -231,7 +233,7 @@ pub(crate) fn analyse(args: &CheckArgs, show_progress: bool) -> Result<Analysis,
     if let Some(p) = &progress {
         p.finish();
     }
-    Ok(Analysis { world, out })
+    Ok(Analysis { world, out, settings })
 }
 
 /// True when some input was recognised (else the run is an error: nothing was analysed).
@@ -242,7 +244,7 @@ pub(crate) fn analysed_any(world: &World) -> bool {
 }
 
 fn run_inner(args: &CheckArgs) -> Result<ExitStatus, Failure> {
-    let Analysis { world, mut out } = analyse(args, true)?;
+    let Analysis { world, mut out, .. } = analyse(args, true)?;
 
     let mut suppressed = out.suppression.suppressed.len();
     if let Some(path) = &args.write_baseline {

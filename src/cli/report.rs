@@ -59,7 +59,7 @@ impl ReportArgs {
 /// Runs `keyproof report`: 0 when the report was written, 2 otherwise.
 #[must_use]
 pub fn run(args: &ReportArgs) -> ExitStatus {
-    let Analysis { world, out } = match analyse(&args.check_args(), false) {
+    let Analysis { world, out, settings } = match analyse(&args.check_args(), false) {
         Ok(a) => a,
         Err(f) => return report_failure(f),
     };
@@ -73,7 +73,7 @@ pub fn run(args: &ReportArgs) -> ExitStatus {
         print_error("no input could be analysed");
         return ExitStatus::Error;
     }
-    let audit = Audit::build(&world, &out.findings, out.suppression.suppressed.len());
+    let audit = Audit::build(&world, &out.findings, &out.suppression.suppressed, &settings);
     let text = match args.format {
         ReportFormat::Html => crate::report::html::render(&audit),
         ReportFormat::Markdown => crate::report::report_md::render(&audit),

@@ -290,7 +290,8 @@ fn end_position(prefix: &str) -> (u32, u32) {
     (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The SHA-256 of bytes as lowercase hex (the `sha256` of an [`InputFile`]).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::finding::{Finding, Severity};
 use super::Summary;
+use crate::config::{Settings, Suppressed};
 use crate::sim::prove::{prove, Proof};
 use crate::solve::{who_can, Answer, Entry, Query};
 use crate::world::{InputFile, World};
@@ -43,6 +44,84 @@ impl Risk {
     }
 }
 
+/// The verdict on an `[[assert]]`, read from the [`ASSERT_RULE`] findings about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Every principal that can perform the action is in `only` (and carries the required
+    /// encryption context): the rule found no counter-example.
+    Holds,
+    /// The rule found counter-examples (findings with a witness request).
+    Violated,
+    /// The key or its key policy is not in the inputs.
+    Unchecked,
+}
+
+impl Verdict {
+    /// `holds`, `does not hold`, `cannot be checked`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "does not hold",
+            Verdict::Unchecked => "cannot be checked",
+        }
+    }
+
+    /// A CSS class suffix: `holds`, `violated`, `unchecked`.
+    #[must_use]
+    pub fn class(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "violated",
+            Verdict::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// One `[[assert]]` of the configuration with its verdict.
+#[derive(Clone, Debug)]
+pub struct AssertionAudit<'a> {
+    /// Its index in the configuration (the findings' pointer is `/assert/INDEX`).
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// The key as written (ARN, id, alias or Terraform address).
+    pub key: String,
+    /// The key's ARN, when the key is in the inputs.
+    pub key_arn: Option<String>,
+    /// The action.
+    pub action: String,
+    /// The principals allowed to perform it.
+    pub only: Vec<String>,
+    /// The encryption-context pairs every allowed request must carry, as `k=v`.
+    pub require_context: Vec<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Reported [`ASSERT_RULE`] findings about it: counter-examples, or why it cannot be checked.
+    pub findings: Vec<&'a Finding>,
+    /// Counter-examples suppressed by `[[ignore]]` entries or the baseline.
+    pub suppressed: usize,
+    /// Who can perform the action on the key (the who-can answer), when the key is in the inputs.
+    pub allowed: Vec<String>,
+}
+
+/// The size of the analysed world.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorldSize {
+    /// Accounts.
+    pub accounts: usize,
+    /// Users and roles.
+    pub principals: usize,
+    /// Keys.
+    pub keys: usize,
+    /// Grants, over the keys whose grants were collected.
+    pub grants: usize,
+    /// Keys whose grants were not collected.
+    pub grants_unknown: usize,
+    /// Policy documents (key, identity, trust, boundary, SCP, RCP, …).
+    pub policies: usize,
+}
+
 /// One key of the report.
 #[derive(Clone, Debug)]
 pub struct KeyAudit<'a> {
@@ -58,6 +137,9 @@ pub struct KeyAudit<'a> {
     pub rotation: String,
     /// Multi-Region (`no`, `PRIMARY`, `REPLICA`, `yes`, `unknown`).
     pub multi_region: String,
+    /// A short label for matrix columns: the first alias when no other key of the report has
+    /// it, else `ACCOUNT:key-id`.
+    pub label: String,
     /// Risk.
     pub risk: Risk,
     /// One answer per [`REPORT_ACTIONS`] action.
@@ -99,6 +181,18 @@ pub struct Graph {
     pub nodes: Vec<GraphNode>,
     /// Edges, sorted.
     pub edges: Vec<GraphEdge>,
+}
+
+impl WorldSize {
+    /// The grant count, with the keys whose grants were not collected.
+    #[must_use]
+    pub fn grants_text(&self) -> String {
+        match self.grants_unknown {
+            0 => self.grants.to_string(),
+            1 => format!("{} (not collected for 1 key)", self.grants),
+            n => format!("{} (not collected for {n} keys)", self.grants),
+        }
+    }
 }
 
 impl KeyAudit<'_> {
@@ -160,15 +254,19 @@ impl KeyAudit<'_> {
 /// The whole report.
 #[derive(Clone, Debug)]
 pub struct Audit<'a> {
-    /// Input files, sorted by path.
-    pub files: Vec<&'a InputFile>,
+    /// Input files and the configuration file (kind `keyproof-config`), sorted by path.
+    pub files: Vec<InputFile>,
     /// Counts.
     pub summary: Summary,
+    /// The size of the world.
+    pub world: WorldSize,
     /// All reported findings, sorted.
     pub findings: &'a [Finding],
     /// Keys, sorted by ARN.
     pub keys: Vec<KeyAudit<'a>>,
-    /// Findings not about any key of the world.
+    /// The `[[assert]]`s of the configuration with their verdicts, in configuration order.
+    pub assertions: Vec<AssertionAudit<'a>>,
+    /// Findings neither about a key of the world nor about an `[[assert]]`.
     pub other_findings: Vec<&'a Finding>,
 }
 
@@ -180,11 +278,27 @@ pub struct Cell<'a> {
 }
 
 impl<'a> Audit<'a> {
-    /// Builds the report: runs who-can for every key and [`REPORT_ACTIONS`] action, and
-    /// replays the `kms:Decrypt` answers in the software KMS.
+    /// Builds the report: runs who-can for every key and [`REPORT_ACTIONS`] action, replays
+    /// the `kms:Decrypt` answers in the software KMS, and reads the verdict on every
+    /// `[[assert]]` of the settings from the [`ASSERT_RULE`] findings (reported or
+    /// `suppressed`). The configuration file, when one was read, is listed with the inputs.
     #[must_use]
-    pub fn build(world: &'a World, findings: &'a [Finding], suppressed: usize) -> Audit<'a> {
-        let mut files: Vec<&InputFile> = world.files.iter().collect();
+    pub fn build(
+        world: &'a World,
+        findings: &'a [Finding],
+        suppressed: &[Suppressed],
+        settings: &Settings,
+    ) -> Audit<'a> {
+        let mut files: Vec<InputFile> = world.files.clone();
+        let config = settings.config_source.and_then(|id| world.sources.get(id));
+        if let (Some(path), Some(source)) = (&settings.config_path, config) {
+            files.push(InputFile {
+                path: path.clone(),
+                kind: "keyproof-config".to_string(),
+                sha256: crate::ingest::sha256_hex(source.text.as_bytes()),
+                size: u64::try_from(source.text.len()).unwrap_or(u64::MAX),
+            });
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut keys = Vec::new();
         let mut claimed = BTreeSet::new();
@@ -231,6 +345,7 @@ impl<'a> Audit<'a> {
                     Some(_) => "no".to_string(),
                     None => "unknown".to_string(),
                 },
+                label: String::new(),
                 risk,
                 answers,
                 findings: rest,
@@ -239,9 +354,96 @@ impl<'a> Audit<'a> {
             });
         }
         keys.sort_by(|a, b| a.arn.cmp(&b.arn));
+        let mut alias_uses: BTreeMap<String, usize> = BTreeMap::new();
+        for k in &keys {
+            if let Some(a) = k.aliases.first() {
+                *alias_uses.entry(a.clone()).or_default() += 1;
+            }
+        }
+        for k in &mut keys {
+            k.label = match k.aliases.first() {
+                Some(a) if alias_uses.get(a) == Some(&1) => a.clone(),
+                _ => short_name(&k.arn),
+            };
+        }
+        let assertions: Vec<AssertionAudit<'a>> = settings
+            .assertions
+            .iter()
+            .enumerate()
+            .map(|(index, a)| {
+                let pointer = format!("/assert/{index}");
+                let about = |f: &Finding| f.rule == ASSERT_RULE && f.pointer == pointer;
+                let mine: Vec<(usize, &Finding)> = findings.iter().enumerate().filter(|(_, f)| about(f)).collect();
+                claimed.extend(mine.iter().map(|(j, _)| *j));
+                let hidden: Vec<&Finding> = suppressed.iter().map(|s| &s.finding).filter(|f| about(f)).collect();
+                let all = || mine.iter().map(|(_, f)| *f).chain(hidden.iter().copied());
+                let verdict = if all().any(|f| f.witness.is_some()) {
+                    Verdict::Violated
+                } else if all().next().is_some() {
+                    Verdict::Unchecked
+                } else {
+                    Verdict::Holds
+                };
+                let key = world.find_key_index(&a.key);
+                let key_arn = key.and_then(|i| world.keys.get(i)).map(|k| k.arn.clone());
+                let allowed = match key {
+                    Some(i) => {
+                        let cached = keys
+                            .iter()
+                            .filter(|k| Some(&k.arn) == key_arn.as_ref())
+                            .flat_map(|k| &k.answers)
+                            .find(|ans| ans.action.eq_ignore_ascii_case(&a.action));
+                        let fresh;
+                        let answer = match cached {
+                            Some(ans) => ans,
+                            None => {
+                                fresh = who_can(world, &Query { key: i, action: a.action.clone(), direct_only: false });
+                                &fresh
+                            }
+                        };
+                        answer.principals.iter().map(|e| e.principal.clone()).collect()
+                    }
+                    None => Vec::new(),
+                };
+                AssertionAudit {
+                    index,
+                    name: a.name.clone(),
+                    key: a.key.clone(),
+                    key_arn,
+                    action: a.action.clone(),
+                    only: a.only.clone(),
+                    require_context: a.require_context.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect(),
+                    verdict,
+                    findings: mine.into_iter().map(|(_, f)| f).collect(),
+                    suppressed: hidden.len(),
+                    allowed,
+                }
+            })
+            .collect();
         let other_findings =
             findings.iter().enumerate().filter(|(j, _)| !claimed.contains(j)).map(|(_, f)| f).collect();
-        Audit { files, summary: Summary::new(world, findings, suppressed), findings, keys, other_findings }
+        let size = WorldSize {
+            accounts: world.accounts.len(),
+            principals: world.principal_count(),
+            keys: world.keys.len(),
+            grants: world.keys.iter().filter_map(|k| k.grants.as_ref()).map(Vec::len).sum(),
+            grants_unknown: world.keys.iter().filter(|k| k.grants.is_none()).count(),
+            policies: world.policies.len(),
+        };
+        Audit {
+            files,
+            summary: Summary::new(world, findings, suppressed.len()),
+            world: size,
+            findings,
+            keys,
+            assertions,
+            other_findings,
+        }
+    }
+
+    /// The `[[assert]]`s about a key (by ARN).
+    pub fn assertions_of<'s>(&'s self, key_arn: &'s str) -> impl Iterator<Item = &'s AssertionAudit<'a>> + 's {
+        self.assertions.iter().filter(move |a| a.key_arn.as_deref() == Some(key_arn))
     }
 
     /// Findings counted by rule: `(rule, name, severity, count)`, sorted by rule.

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::audit::{kind_text, short_name, witness_text, Audit, Graph, KeyAudit, REPORT_ACTIONS};
+use super::audit::{
+    kind_text, short_name, witness_text, AssertionAudit, Audit, Graph, KeyAudit, Verdict, REPORT_ACTIONS,
+};
 use super::finding::Finding;
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}\
@@ -14,7 +16,9 @@ th{background:#eee}code{font-family:ui-monospace,monospace;font-size:.9em;word-b
 .risk-low,.sev-note{color:#555}.yes{background:#fdd}.cond{background:#ffe9b3}\
 .cond-text{display:block;font-size:.75em;color:#444}.key{border-top:2px solid #444;margin-top:2em}\
 .proved{color:#065f06}.unproved{color:#b00020;font-weight:bold}\
-svg{border:1px solid #ccc;background:#fafafa}pre{white-space:pre-wrap}\
+.verdict-holds{color:#065f06;font-weight:bold}.verdict-violated{color:#b00020;font-weight:bold}\
+.verdict-unchecked{color:#555;font-weight:bold}\
+svg{border:1px solid #ccc;background:#fafafa}pre{white-space:pre-wrap}.who td:first-child{min-width:22em}\
 @media print{.key{page-break-before:always}}";
 
 /// Escapes text for HTML element content and attribute values.
@@ -45,7 +49,7 @@ pub fn render(audit: &Audit<'_>) -> String {
     matrices(&mut o, audit);
     let _ = writeln!(o, "<section id=\"keys\">\n<h2>Keys</h2>");
     for (i, k) in audit.keys.iter().enumerate() {
-        key_section(&mut o, i, k);
+        key_section(&mut o, audit, i, k);
     }
     let _ = writeln!(o, "</section>");
     if !audit.other_findings.is_empty() {
@@ -59,31 +63,58 @@ pub fn render(audit: &Audit<'_>) -> String {
 
 fn summary(o: &mut String, a: &Audit<'_>) {
     let s = a.summary;
+    let w = a.world;
     let _ = writeln!(o, "<section id=\"summary\">\n<h2>Summary</h2>");
     let _ = writeln!(
         o,
-        "<table><tr><th>files</th><th>keys</th><th>principals</th><th>errors</th><th>warnings</th><th>notes</th><th>suppressed</th></tr>"
+        "<table><tr><th>files</th><th>accounts</th><th>principals</th><th>keys</th><th>grants</th><th>policies</th><th>errors</th><th>warnings</th><th>notes</th><th>suppressed</th></tr>"
     );
+    let grants = w.grants_text();
     let _ = writeln!(
         o,
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
-        s.files, s.keys, s.principals, s.error, s.warning, s.note, s.suppressed
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+        s.files, w.accounts, w.principals, w.keys, esc(&grants), w.policies, s.error, s.warning, s.note, s.suppressed
     );
-    let _ = writeln!(
-        o,
-        "<h3 id=\"inputs\">Inputs</h3>\n<table><tr><th>file</th><th>kind</th><th>bytes</th><th>SHA-256</th></tr>"
-    );
-    for f in &a.files {
+    let _ = writeln!(o, "<h3 id=\"key-risk\">Keys and their risk</h3>");
+    let _ = writeln!(o, "<table><tr><th>key</th><th>aliases</th><th>state</th><th>risk</th><th>findings</th></tr>");
+    for (i, k) in a.keys.iter().enumerate() {
         let _ = writeln!(
             o,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            esc(&f.path),
-            esc(&f.kind),
-            f.size,
-            esc(&f.sha256)
+            "<tr><td><a href=\"#key-{i}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"risk-{risk}\">{risk}</td><td>{}</td></tr>",
+            esc(&k.arn),
+            esc(&k.aliases.join(", ")),
+            esc(&k.state),
+            k.findings.len() + k.asserts.len(),
+            risk = k.risk.as_str()
         );
     }
     let _ = writeln!(o, "</table>");
+    let _ = writeln!(o, "<h3 id=\"assertions\">Isolation assertions</h3>");
+    if a.assertions.is_empty() {
+        let _ = writeln!(o, "<p>No <code>[[assert]]</code> in the configuration.</p>");
+    } else {
+        let _ =
+            writeln!(o, "<table><tr><th>assertion</th><th>key</th><th>action</th><th>only</th><th>verdict</th></tr>");
+        for x in &a.assertions {
+            let key = match a.keys.iter().position(|k| Some(&k.arn) == x.key_arn.as_ref()) {
+                Some(i) => format!("<a href=\"#key-{i}\"><code>{}</code></a>", esc(&x.key)),
+                None => format!("<code>{}</code>", esc(&x.key)),
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{key}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&x.name),
+                esc(&x.action),
+                only_text(x),
+                verdict_text(x)
+            );
+        }
+        let _ = writeln!(o, "</table>");
+        // Assertions on keys that are not in the inputs have no key section.
+        for x in a.assertions.iter().filter(|x| x.key_arn.is_none()) {
+            assertion(o, x);
+        }
+    }
     let _ = writeln!(o, "<h3 id=\"findings-by-rule\">Findings by rule</h3>");
     let by_rule = a.by_rule();
     if by_rule.is_empty() {
@@ -100,20 +131,46 @@ fn summary(o: &mut String, a: &Audit<'_>) {
         }
         let _ = writeln!(o, "</table>");
     }
-    let _ = writeln!(o, "<h3 id=\"key-risk\">Keys and their risk</h3>");
-    let _ = writeln!(o, "<table><tr><th>key</th><th>aliases</th><th>state</th><th>risk</th><th>findings</th></tr>");
-    for (i, k) in a.keys.iter().enumerate() {
+    let _ = writeln!(
+        o,
+        "<h3 id=\"inputs\">Inputs</h3>\n<table><tr><th>file</th><th>kind</th><th>bytes</th><th>SHA-256</th></tr>"
+    );
+    for f in &a.files {
         let _ = writeln!(
             o,
-            "<tr><td><a href=\"#key-{i}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"risk-{risk}\">{risk}</td><td>{}</td></tr>",
-            esc(&k.arn),
-            esc(&k.aliases.join(", ")),
-            esc(&k.state),
-            k.findings.len() + k.asserts.len(),
-            risk = k.risk.as_str()
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&f.path),
+            esc(&f.kind),
+            f.size,
+            esc(&f.sha256)
         );
     }
     let _ = writeln!(o, "</table>\n</section>");
+}
+
+/// The `only` principals and the required encryption context of an assertion.
+fn only_text(x: &AssertionAudit<'_>) -> String {
+    let only: Vec<String> = x.only.iter().map(|p| format!("<code>{}</code>", esc(p))).collect();
+    let mut t = if only.is_empty() { "nobody".to_string() } else { only.join("<br>") };
+    if !x.require_context.is_empty() {
+        let _ = write!(t, "<br>with encryption context <code>{}</code>", esc(&x.require_context.join(", ")));
+    }
+    t
+}
+
+/// The verdict, with the number of counter-examples.
+fn verdict_text(x: &AssertionAudit<'_>) -> String {
+    let mut t = format!("<span class=\"verdict-{}\">{}</span>", x.verdict.class(), x.verdict.as_str());
+    let shown = x.findings.iter().filter(|f| f.witness.is_some()).count();
+    let n = shown + x.suppressed;
+    if x.verdict == Verdict::Violated {
+        let _ = write!(t, " ({n} counter-example{}", if n == 1 { "" } else { "s" });
+        if x.suppressed > 0 {
+            let _ = write!(t, ", {} suppressed", x.suppressed);
+        }
+        t.push(')');
+    }
+    t
 }
 
 fn matrices(o: &mut String, a: &Audit<'_>) {
@@ -131,8 +188,7 @@ fn matrices(o: &mut String, a: &Audit<'_>) {
         }
         let _ = write!(o, "<table><tr><th>principal</th>");
         for (ki, k) in a.keys.iter().enumerate() {
-            let _ =
-                write!(o, "<th title=\"{}\"><a href=\"#key-{ki}\">{}</a></th>", esc(&k.arn), esc(&short_name(&k.arn)));
+            let _ = write!(o, "<th title=\"{}\"><a href=\"#key-{ki}\">{}</a></th>", esc(&k.arn), esc(&k.label));
         }
         let _ = writeln!(o, "</tr>");
         for p in principals {
@@ -161,7 +217,7 @@ fn matrices(o: &mut String, a: &Audit<'_>) {
     let _ = writeln!(o, "</section>");
 }
 
-fn key_section(o: &mut String, i: usize, k: &KeyAudit<'_>) {
+fn key_section(o: &mut String, audit: &Audit<'_>, i: usize, k: &KeyAudit<'_>) {
     let _ = writeln!(o, "<section class=\"key\" id=\"key-{i}\">\n<h3><code>{}</code></h3>", esc(&k.arn));
     let _ = writeln!(o, "<table>");
     if let Some(t) = &k.tf_address {
@@ -183,8 +239,10 @@ fn key_section(o: &mut String, i: usize, k: &KeyAudit<'_>) {
             let _ = writeln!(o, "<p>Nobody.</p>");
             continue;
         }
-        let _ =
-            writeln!(o, "<table><tr><th>principal</th><th>kind</th><th>when</th><th>path</th><th>witness</th></tr>");
+        let _ = writeln!(
+            o,
+            "<table class=\"who\"><tr><th>principal</th><th>kind</th><th>when</th><th>path</th><th>witness</th></tr>"
+        );
         for e in &a.principals {
             let when = if e.unconditional { "always".to_string() } else { e.condition_text.clone() };
             let path: Vec<String> = e
@@ -221,10 +279,13 @@ fn key_section(o: &mut String, i: usize, k: &KeyAudit<'_>) {
         findings_table(o, &k.findings);
     }
     let _ = writeln!(o, "<h4>Isolation assertions</h4>");
-    if k.asserts.is_empty() {
-        let _ = writeln!(o, "<p>No violated <code>[[assert]]</code> (KP601) about this key.</p>");
-    } else {
-        findings_table(o, &k.asserts);
+    let mut any = false;
+    for x in audit.assertions_of(&k.arn) {
+        any = true;
+        assertion(o, x);
+    }
+    if !any {
+        let _ = writeln!(o, "<p>No <code>[[assert]]</code> about this key.</p>");
     }
     let _ = writeln!(o, "<h4>Proof transcripts (<code>kms:Decrypt</code>)</h4>");
     if k.proofs.is_empty() {
@@ -233,6 +294,55 @@ fn key_section(o: &mut String, i: usize, k: &KeyAudit<'_>) {
         let _ = writeln!(o, "<pre>{}</pre>", esc(&crate::sim::prove::text(&k.proofs)));
     }
     let _ = writeln!(o, "</section>");
+}
+
+/// One assertion about a key: what it requires, its verdict, and the evidence (who can, or
+/// the counter-examples with the request that breaks the assertion and the path).
+fn assertion(o: &mut String, x: &AssertionAudit<'_>) {
+    let _ = writeln!(
+        o,
+        "<p><strong>{}</strong>: <code>{}</code> only by {} — {}</p>",
+        esc(&x.name),
+        esc(&x.action),
+        only_text(x),
+        verdict_text(x)
+    );
+    match x.verdict {
+        Verdict::Holds => {
+            let who: Vec<String> = x.allowed.iter().map(|p| format!("<code>{}</code>", esc(p))).collect();
+            let _ = writeln!(
+                o,
+                "<p>Who can <code>{}</code>, by any path: {}.</p>",
+                esc(&x.action),
+                if who.is_empty() { "nobody".to_string() } else { who.join(", ") }
+            );
+        }
+        Verdict::Unchecked => {
+            for f in &x.findings {
+                let _ = writeln!(o, "<p>{} ({})</p>", esc(&f.message), esc(f.help.as_deref().unwrap_or_default()));
+            }
+        }
+        Verdict::Violated if x.findings.is_empty() => {
+            let _ = writeln!(
+                o,
+                "<p>The counter-examples are suppressed by <code>[[ignore]]</code> entries or the baseline.</p>"
+            );
+        }
+        Verdict::Violated => {
+            let _ = writeln!(o, "<table><tr><th>counter-example</th><th>request</th><th>path and fix</th></tr>");
+            for f in &x.findings {
+                let request = f.witness.as_ref().map(|w| serde_json::to_string(w).unwrap_or_default());
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    esc(&f.message),
+                    esc(&request.unwrap_or_default()),
+                    esc(f.help.as_deref().unwrap_or_default())
+                );
+            }
+            let _ = writeln!(o, "</table>");
+        }
+    }
 }
 
 fn findings_table(o: &mut String, findings: &[&Finding]) {
