@@ -7,9 +7,10 @@ use super::rule::{declare_rule, Rule, RuleContext, RuleMeta};
 use crate::catalog::{catalog, ResourceKind};
 use crate::eval::authorize::{authorize, identity_slots, statement_applies, Decision, Request};
 use crate::eval::context::Context;
-use crate::eval::principal::{Caller, PrincipalMatch, DEFAULT_SESSION};
+use crate::eval::principal::{Caller, PrincipalMatch};
 use crate::policy::model::{Effect, PolicyId};
 use crate::report::finding::Finding;
+use crate::solve::reach::Who;
 use crate::world::{Key, PolicyEntry, PolicySlot, World};
 
 declare_rule! {
@@ -163,6 +164,8 @@ pub(super) enum Side {
 /// Someone who holds identity policies: a user or role of the world, or the loose identity
 /// policies (held by any caller not in the world).
 pub(super) struct Holder {
+    /// The user or role (none for loose policies).
+    pub who: Option<Who>,
     /// ARN (empty for loose policies).
     pub name: String,
     /// Account (for loose policies: the policy's account, if any).
@@ -179,21 +182,17 @@ pub(super) struct Holder {
 /// identity policy.
 pub(super) fn holders(world: &World) -> Vec<Holder> {
     let mut out = Vec::new();
-    let users = world.users.iter().map(|u| {
-        (u.arn.clone(), Caller::User { account: u.account.clone(), path: u.path.clone(), name: u.name.clone() })
-    });
-    let roles = world.roles.iter().map(|r| {
-        (
-            r.arn.clone(),
-            Caller::AssumedRole {
-                account: r.account.clone(),
-                path: r.path.clone(),
-                role: r.name.clone(),
-                session: DEFAULT_SESSION.into(),
-            },
-        )
-    });
-    for (name, caller) in users.chain(roles) {
+    let reach = crate::solve::reach::reach(world);
+    let users = (0..world.users.len()).map(Who::User);
+    let roles = (0..world.roles.len()).map(Who::Role);
+    for who in users.chain(roles) {
+        let caller = reach.caller(world, who);
+        let name = match who {
+            Who::User(i) => world.users.get(i).map(|u| u.arn.clone()),
+            Who::Role(i) => world.roles.get(i).map(|r| r.arn.clone()),
+            Who::Root(_) => None,
+        }
+        .unwrap_or_default();
         let slots = identity_slots(world, &caller);
         let mut docs = Vec::new();
         let mut complete = true;
@@ -205,11 +204,11 @@ pub(super) fn holders(world: &World) -> Vec<Holder> {
             }
         }
         let account = caller.account().map(str::to_string);
-        out.push(Holder { name, account, caller: Some(caller), docs, complete });
+        out.push(Holder { who: Some(who), name, account, caller: Some(caller), docs, complete });
     }
     for id in &world.loose_identity {
         let account = world.policy(*id).and_then(|e| e.account.clone());
-        out.push(Holder { name: String::new(), account, caller: None, docs: vec![*id], complete: true });
+        out.push(Holder { who: None, name: String::new(), account, caller: None, docs: vec![*id], complete: true });
     }
     out
 }
@@ -328,39 +327,79 @@ pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneS
     let holders = holders(world);
     let actions = key_actions(side == Side::CrossAccount);
     let mut found: BTreeMap<(usize, PolicyId, usize), OneSided<'w>> = BTreeMap::new();
+    let reach = crate::solve::reach::reach(world);
+    let (nu, nr) = (world.users.len(), world.roles.len());
     for (ki, key) in world.keys.iter().enumerate() {
         let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
         let Some(kp) = world.policy(*kp_id) else { continue };
         let probe = probe_key(world, &key.account, &key.region);
-        for h in &holders {
+        // Only holders with an identity statement that could name a key of this account (the
+        // others allow nothing on it), and the loose documents.
+        let mut order: Vec<usize> = reach
+            .touching(&key.account)
+            .filter_map(|w| match w {
+                Who::User(i) => Some(i),
+                Who::Role(i) => Some(nu + i),
+                Who::Root(_) => None,
+            })
+            .collect();
+        order.sort_unstable();
+        order.dedup();
+        order.extend(nu + nr..holders.len());
+        // Statements whose verdict does not depend on the caller (no key conditions, no
+        // variables in the resource) are judged once per key; documents made only of such
+        // statements that do not single out this key are skipped for every later holder.
+        let mut generic: BTreeSet<(PolicyId, usize)> = BTreeSet::new();
+        let mut generic_docs: BTreeSet<PolicyId> = BTreeSet::new();
+        for h in order.iter().filter_map(|i| holders.get(*i)) {
             let account = h.account.as_deref().unwrap_or(&key.account);
             let same = account == key.account;
             if same != (side == Side::SameAccount) {
                 continue;
             }
             let caller = h.caller.clone().unwrap_or_else(|| probe_caller(account));
-            let key_ctx = key_context(world, key, &caller);
-            let probe_ctx = key_context(world, &probe, &caller);
+            let mut contexts: Option<(Context, Context)> = None;
             for &pid in &h.docs {
+                if generic_docs.contains(&pid) {
+                    continue;
+                }
                 let Some(entry) = world.policy(pid) else { continue };
                 let vars = entry.policy.variables_enabled();
+                let mut all_generic = true;
                 for st in entry.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken) {
+                    let independent = !st.conditions.iter().any(describes_key)
+                        && !(vars && st.resource.iter().flat_map(|r| r.items.iter()).any(|r| r.value.contains("${")));
+                    if independent && generic.contains(&(pid, st.index)) {
+                        continue;
+                    }
+                    let (key_ctx, probe_ctx) = contexts.get_or_insert_with(|| {
+                        (key_context(world, key, &caller), key_context(world, &probe, &caller))
+                    });
                     let allowed: Vec<&'static str> = actions
                         .iter()
                         .copied()
                         .filter(|a| {
-                            identity_applies_in(world, st, vars, &caller, a, &key.arn, &key_ctx, &describes_key)
+                            identity_applies_in(world, st, vars, &caller, a, &key.arn, key_ctx, &describes_key)
                         })
                         .collect();
-                    let Some(first) = allowed.first() else { continue };
                     // A statement that also covers a key nobody named is not about this key.
-                    if identity_applies_in(world, st, vars, &caller, first, &probe.arn, &probe_ctx, &describes_key) {
+                    let not_about_key = allowed.first().is_none_or(|first| {
+                        identity_applies_in(world, st, vars, &caller, first, &probe.arn, probe_ctx, &describes_key)
+                    });
+                    if not_about_key {
+                        if independent {
+                            generic.insert((pid, st.index));
+                        } else {
+                            all_generic = false;
+                        }
                         continue;
                     }
+                    all_generic = false;
+                    let key_ctx = &*key_ctx;
                     let blocked: Vec<&'static str> = allowed
                         .into_iter()
                         .filter(|a| {
-                            let grades = key_policy_grades(world, key, kp, &caller, a, &key_ctx);
+                            let grades = key_policy_grades(world, key, kp, &caller, a, key_ctx);
                             let lets_through = match side {
                                 Side::SameAccount => grades.contains(&PrincipalMatch::Account),
                                 Side::CrossAccount => !grades.is_empty(),
@@ -396,6 +435,9 @@ pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneS
                         e.holders.push(h.name.clone());
                     }
                     e.callers.push(caller.clone());
+                }
+                if all_generic {
+                    generic_docs.insert(pid);
                 }
             }
         }

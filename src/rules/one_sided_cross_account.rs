@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::iam_decrypt_on_all_keys::{
     action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller,
@@ -165,30 +165,90 @@ impl Rule for OneSidedCrossAccount {
 fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
     let world = cx.world;
     let all = holders(world);
+    let reach = crate::solve::reach::reach(world);
+    let mut by_account: HashMap<&str, Vec<&Holder>> = HashMap::new();
+    for h in all.iter().filter(|h| h.caller.is_some()) {
+        if let Some(a) = h.account.as_deref() {
+            by_account.entry(a).or_default().push(h);
+        }
+    }
     let actions = key_actions(true);
     let outsider = probe_caller(crate::solve::OUTSIDE_ACCOUNT);
     for key in &world.keys {
         let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
         let Some(kp) = world.policy(*kp_id) else { continue };
-        for account in world.accounts.values().filter(|a| a.iam_complete && a.id != key.account) {
-            let principals: Vec<&Holder> = all
+        // Per Allow statement, the actions it could grant that it does not grant to a principal
+        // of no account of the world; and which accounts it can single out (those it names, or
+        // any when it names `*` or uses `NotPrincipal`).
+        let outsider_ctx = key_context(world, key, &outsider);
+        let mut candidates: Vec<(&Statement, Vec<&'static str>, bool)> = Vec::new();
+        let mut named: BTreeSet<&str> = BTreeSet::new();
+        let mut any_account = false;
+        for st in kp.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken) {
+            let acts: Vec<&'static str> = actions
                 .iter()
-                .filter(|h| h.caller.is_some() && h.account.as_deref() == Some(account.id.as_str()))
+                .copied()
+                .filter(|a| {
+                    let hit = st.action.items.iter().any(|p| crate::eval::authorize::action_matches(&p.value, a));
+                    hit != st.action.negated && !applies(world, key, kp, st, &outsider, a, &outsider_ctx)
+                })
                 .collect();
+            if acts.is_empty() {
+                continue;
+            }
+            let Some(p) = &st.principal else { continue };
+            let mut everyone = p.negated;
+            for e in &p.entries {
+                match e.principal.account() {
+                    Some(a) => {
+                        named.insert(a);
+                    }
+                    None => everyone |= e.principal == crate::policy::model::PrincipalRef::Anyone,
+                }
+            }
+            any_account |= everyone;
+            // Principal-specific statements must be tried with every principal of the account.
+            let specific = p.entries.iter().any(|e| {
+                !matches!(
+                    e.principal,
+                    crate::policy::model::PrincipalRef::Anyone | crate::policy::model::PrincipalRef::Account(_)
+                )
+            }) || st.conditions.iter().any(|c| principal_specific(&c.key_lc));
+            candidates.push((st, acts, specific));
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        for account in world.accounts.values().filter(|a| a.iam_complete && a.id != key.account) {
+            if !any_account && !named.contains(account.id.as_str()) {
+                continue;
+            }
+            let principals: &[&Holder] = by_account.get(account.id.as_str()).map_or(&[], Vec::as_slice);
             if principals.iter().any(|h| !h.complete) {
                 continue;
             }
-            let mut callers: Vec<Caller> = vec![probe_caller(&account.id)];
-            callers.extend(principals.iter().filter_map(|h| h.caller.clone()));
-            let contexts: Vec<Context> = callers.iter().map(|c| key_context(world, key, c)).collect();
-            let outsider_ctx = key_context(world, key, &outsider);
+            let probe = probe_caller(&account.id);
+            let probe_ctx = key_context(world, key, &probe);
+            let mut member_contexts: Option<Vec<(Caller, Context)>> = None;
             let mut trusting: Option<&Statement> = None;
             let mut trusted: BTreeSet<&'static str> = BTreeSet::new();
-            for st in kp.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken) {
-                for &a in &actions {
-                    let of_account =
-                        callers.iter().zip(&contexts).any(|(c, ctx)| applies(world, key, kp, st, c, a, ctx));
-                    if of_account && !applies(world, key, kp, st, &outsider, a, &outsider_ctx) {
+            for (st, acts, specific) in &candidates {
+                for &a in acts {
+                    let mut of_account = applies(world, key, kp, st, &probe, a, &probe_ctx);
+                    if !of_account && *specific {
+                        let members = member_contexts.get_or_insert_with(|| {
+                            principals
+                                .iter()
+                                .filter_map(|h| h.caller.clone())
+                                .map(|c| {
+                                    let ctx = key_context(world, key, &c);
+                                    (c, ctx)
+                                })
+                                .collect()
+                        });
+                        of_account = members.iter().any(|(c, ctx)| applies(world, key, kp, st, c, a, ctx));
+                    }
+                    if of_account {
                         trusted.insert(a);
                         trusting.get_or_insert(st);
                     }
@@ -197,6 +257,11 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
             let Some(st) = trusting else { continue };
             let used = principals.iter().any(|h| {
                 let Some(caller) = &h.caller else { return false };
+                if let Some(w) = h.who {
+                    if !trusted.iter().any(|a| reach.identity_may_allow(world, w, a, &key.arn)) {
+                        return false;
+                    }
+                }
                 let ctx = key_context(world, key, caller);
                 h.docs.iter().filter_map(|pid| world.policy(*pid)).any(|e| {
                     let vars = e.policy.variables_enabled();
@@ -238,6 +303,13 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
 }
 
 /// Does a key-policy statement apply to the caller for the action, conditions aside?
+/// Condition keys whose value differs between principals of one account.
+fn principal_specific(key_lc: &str) -> bool {
+    key_lc.starts_with("aws:principal") && key_lc != "aws:principalorgid" && key_lc != "aws:principalaccount"
+        || key_lc.starts_with("aws:principalorgpaths")
+        || matches!(key_lc, "aws:userid" | "aws:username" | "aws:sourceidentity" | "aws:federatedprovider")
+}
+
 fn applies(
     world: &World,
     key: &Key,

@@ -44,6 +44,10 @@ pub struct Reach {
     by_account: HashMap<String, Vec<Who>>,
     /// Per role, once asked: who of the world can assume it (see [`Reach::assumers`]).
     assumers: Vec<OnceLock<Vec<(Who, String)>>>,
+    /// Users and roles with a KMS statement whose resource names an account literally, by
+    /// that account; and those with one that could name any account (or unknown documents).
+    by_resource_account: HashMap<String, Vec<Who>>,
+    any_resource_account: Vec<Who>,
 }
 
 /// The tables of `world`.
@@ -60,6 +64,8 @@ pub fn reach(world: &World) -> &Reach {
                 accounts: Vec::new(),
                 by_account: HashMap::new(),
                 assumers: Vec::new(),
+                by_resource_account: HashMap::new(),
+                any_resource_account: Vec::new(),
             })
         }
     }
@@ -110,7 +116,65 @@ fn build(world: &World) -> Reach {
         by_account.entry(r.account.clone()).or_default().push(Who::Role(i));
     }
     let assumers = world.roles.iter().map(|_| OnceLock::new()).collect();
-    Reach { roles, users, accounts: accounts.into_iter().collect(), by_account, assumers }
+    let mut reach = Reach {
+        roles,
+        users,
+        accounts: accounts.into_iter().collect(),
+        by_account,
+        assumers,
+        by_resource_account: HashMap::new(),
+        any_resource_account: Vec::new(),
+    };
+    let whos: Vec<Who> =
+        (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
+    for who in whos {
+        let list = match who {
+            Who::User(i) => reach.users.get(i),
+            Who::Role(i) => reach.roles.get(i),
+            Who::Root(_) => None,
+        };
+        let Some(list) = list else { continue };
+        let Some(list) = list else {
+            reach.any_resource_account.push(who);
+            continue;
+        };
+        let mut named: BTreeSet<&str> = BTreeSet::new();
+        let mut any = false;
+        for (pid, i) in list {
+            let st = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize));
+            match st.and_then(|st| st.resource.as_ref()) {
+                Some(res) if !res.negated => {
+                    for r in &res.items {
+                        match resource_account(&r.value) {
+                            Some(a) => {
+                                named.insert(a);
+                            }
+                            None => any = true,
+                        }
+                    }
+                }
+                _ => any = true,
+            }
+        }
+        if any {
+            reach.any_resource_account.push(who);
+        } else {
+            for a in named {
+                reach.by_resource_account.entry(a.to_string()).or_default().push(who);
+            }
+        }
+    }
+    reach
+}
+
+/// The account a resource pattern names literally (`arn:aws:kms:*:111122223333:key/*`), or
+/// `None` when it could name any account.
+fn resource_account(pattern: &str) -> Option<&str> {
+    if pattern.contains("${") {
+        return None;
+    }
+    let account = pattern.split(':').nth(4)?;
+    (!account.is_empty() && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 fn user_caller(u: &crate::world::User) -> Caller {
@@ -175,6 +239,14 @@ impl Reach {
                 _ => true,
             }
         })
+    }
+
+    /// Users and roles with an identity statement that could speak about a key of `account`
+    /// (each once, in no particular order): the only ones whose identity policies can allow
+    /// anything on such a key.
+    pub fn touching<'a>(&'a self, account: &str) -> impl Iterator<Item = Who> + 'a {
+        let named = self.by_resource_account.get(account).map_or(&[][..], Vec::as_slice);
+        named.iter().chain(self.any_resource_account.iter()).copied()
     }
 
     /// Users and roles of an account.
