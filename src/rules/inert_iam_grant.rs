@@ -372,15 +372,12 @@ pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneS
                     if independent && generic.contains(&(pid, st.index)) {
                         continue;
                     }
-                    let (key_ctx, probe_ctx) = contexts.get_or_insert_with(|| {
-                        (key_context(world, key, &caller), key_context(world, &probe, &caller))
-                    });
+                    let (key_ctx, probe_ctx) = contexts
+                        .get_or_insert_with(|| (key_context(world, key, &caller), key_context(world, &probe, &caller)));
                     let allowed: Vec<&'static str> = actions
                         .iter()
                         .copied()
-                        .filter(|a| {
-                            identity_applies_in(world, st, vars, &caller, a, &key.arn, key_ctx, &describes_key)
-                        })
+                        .filter(|a| identity_applies_in(world, st, vars, &caller, a, &key.arn, key_ctx, &describes_key))
                         .collect();
                     // A statement that also covers a key nobody named is not about this key.
                     let not_about_key = allowed.first().is_none_or(|first| {

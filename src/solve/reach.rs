@@ -125,8 +125,7 @@ fn build(world: &World) -> Reach {
         by_resource_account: HashMap::new(),
         any_resource_account: Vec::new(),
     };
-    let whos: Vec<Who> =
-        (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
+    let whos: Vec<Who> = (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
     for who in whos {
         let list = match who {
             Who::User(i) => reach.users.get(i),
@@ -206,9 +205,7 @@ impl Reach {
     #[must_use]
     pub fn caller(&self, world: &World, who: Who) -> Caller {
         match who {
-            Who::User(i) => {
-                world.users.get(i).map_or(Caller::Root { account: String::new() }, user_caller)
-            }
+            Who::User(i) => world.users.get(i).map_or(Caller::Root { account: String::new() }, user_caller),
             Who::Role(i) => world.roles.get(i).map_or(Caller::Root { account: String::new() }, role_caller),
             Who::Root(i) => Caller::Root { account: self.accounts.get(i).cloned().unwrap_or_default() },
         }
