@@ -376,6 +376,7 @@ fn merge_org(w: &mut World, src: Organization) {
             push_unique(list, p);
         }
     }
+    org.attachments_complete |= src.attachments_complete;
     org.scp_enabled = org.scp_enabled.or(src.scp_enabled);
     org.rcp_enabled = org.rcp_enabled.or(src.rcp_enabled);
     if let Some(n) = note {
