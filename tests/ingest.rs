@@ -623,6 +623,8 @@ fn iam_collect_bad_files_are_diagnostics_and_the_rest_still_loads() {
             r#"{"id": "k-1", "arn": "arn:aws:kms:eu-west-1:111122223333:key/k-1"}"#,
         ),
         ("111122223333/kms/eu-west-1/key/k-1/tags.json", r#"{"env": ["a"]}"#),
+        ("111122223333/s3/b/metadata.json", r#"{"name": "b", "region": "eu-west-1", "arn": "arn:aws:s3:::b"}"#),
+        ("111122223333/s3/b/bpa.json", "{ not json, and not read"),
     ]);
     assert!(w.errors.is_empty(), "{:#?}", w.errors);
     let at = |code: &str, file: &str| {
@@ -665,7 +667,11 @@ fn iam_collect_bad_files_are_diagnostics_and_the_rest_still_loads() {
     assert!(w
         .assumptions
         .contains(&"key policy of `arn:aws:kms:eu-west-1:111122223333:key/k-1` not collected".to_string()));
-    assert_eq!(w.files.len(), 6);
+    // A file keyproof does not use is not parsed: no finding of keyproof's.
+    assert!(w.buckets.iter().any(|b| b.name == "b" && b.kms_key.is_none()));
+    assert!(!w.diagnostics.iter().any(|d| w.sources.locate(d.source, d.span).file.ends_with("bpa.json")));
+    assert!(w.files.iter().any(|f| f.path.ends_with("s3/b/bpa.json") && f.kind == "iam-collect-unused"));
+    assert_eq!(w.files.len(), 8);
     assert!(w.files.iter().any(|f| f.path.ends_with("inline-policies.json") && f.kind == "invalid-json"));
 }
 

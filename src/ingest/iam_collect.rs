@@ -143,6 +143,29 @@ fn dir_of(place: &Place) -> Dir {
     }
 }
 
+/// The files keyproof reads in a directory; in a key directory, also any AWS CLI output placed
+/// there by the user.
+fn wanted(dir: &Dir, file: &str) -> bool {
+    let names: &[&str] = match dir {
+        Dir::Account(_) => &["organization.json"],
+        Dir::Principal(..) => &[
+            "metadata.json",
+            "trust-policy.json",
+            "inline-policies.json",
+            "managed-policies.json",
+            "groups.json",
+            "tags.json",
+        ],
+        Dir::ManagedPolicy(_) => &["metadata.json", "current-policy.json", "policy.json"],
+        Dir::Key { .. } => return true,
+        Dir::Bucket(_) => &["metadata.json", "encryption.json"],
+        Dir::Organization(_) => &["metadata.json", "accounts.json", "ous.json"],
+        Dir::OrgPolicy(_) => &["metadata.json", "policy.json"],
+        Dir::Unused => &[],
+    };
+    names.contains(&file)
+}
+
 /// One parsed file of a directory.
 struct Doc {
     /// The path as given.
@@ -191,8 +214,9 @@ pub(crate) fn load_group(files: &[(String, Result<Vec<u8>, String>)], opts: &Loa
                 continue;
             }
         };
-        if dir == Dir::Unused {
-            // Not read at all: other services' resource policies would look like key policies.
+        if !wanted(&dir, &file) {
+            // Not read at all: other services' resource policies would look like key policies, and
+            // a problem in a file keyproof does not use is no finding of keyproof's.
             let p = p.get_or_insert_with(|| Part::new(name, Arc::from(""), &opts.region, opts.account.as_deref()));
             p.w.files.push(super::input_file(name, "iam-collect-unused", bytes));
             continue;
@@ -789,11 +813,13 @@ fn org_policy_dir(p: &mut Part, kind: DocKind, place: &Place, dir_path: &str, do
         p.assume(format!("`{dir_path}` has no `metadata.json` with an `arn`: the {what} is read as `{id}`"));
     }
     let name = name.unwrap_or_else(|| id.clone());
+    let mut o = Origin { source: Some(p.src), ..Origin::default() };
     let slot = match find(docs, "policy.json") {
         Some(i) => {
             set_kind(docs, i, if kind == DocKind::Scp { "iam-collect-scp" } else { "iam-collect-rcp" });
             match docs.get(i).and_then(|d| open(p, d)) {
                 Some(tree) => {
+                    o = origin(p, tree, "");
                     let spec = DocSpec {
                         kind,
                         name: name.clone(),
@@ -808,7 +834,6 @@ fn org_policy_dir(p: &mut Part, kind: DocKind, place: &Place, dir_path: &str, do
         }
         None => PolicySlot::Unknown(format!("the content of `{id}` was not collected")),
     };
-    let o = Origin { source: Some(p.src), ..Origin::default() };
     p.w.org_policies.insert(id.clone(), OrgPolicy { id, name, policy: slot, kind, origin: o });
 }
 
