@@ -201,6 +201,49 @@ fn export_snapshot_from_moto_and_analyse_it() {
         "--server-side-encryption-configuration",
         &sse,
     ]);
+    moto.aws(&[
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        "orders",
+        "--attribute-definitions",
+        "AttributeName=id,AttributeType=S",
+        "--key-schema",
+        "AttributeName=id,KeyType=HASH",
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+        "--sse-specification",
+        &format!("Enabled=true,SSEType=KMS,KMSMasterKeyId={good_arn}"),
+    ]);
+    let volume = moto.aws(&[
+        "ec2",
+        "create-volume",
+        "--availability-zone",
+        "us-east-1a",
+        "--size",
+        "1",
+        "--encrypted",
+        "--kms-key-id",
+        &good_arn,
+        "--query",
+        "VolumeId",
+        "--output",
+        "text",
+    ]);
+    let snapshot =
+        moto.aws(&["ec2", "create-snapshot", "--volume-id", &volume, "--query", "SnapshotId", "--output", "text"]);
+    moto.aws(&[
+        "ec2",
+        "modify-snapshot-attribute",
+        "--snapshot-id",
+        &snapshot,
+        "--attribute",
+        "createVolumePermission",
+        "--operation-type",
+        "add",
+        "--user-ids",
+        "444455556666",
+    ]);
     moto.aws(&["organizations", "create-organization", "--feature-set", "ALL"]);
     println!("setup took {:?}", started.elapsed());
 
@@ -225,6 +268,9 @@ fn export_snapshot_from_moto_and_analyse_it() {
         format!("kms/{REGION}/keys/{good}/rotation-status.json"),
         format!("kms/{REGION}/keys/{open}/key-policy.json"),
         "s3/orders-data/get-bucket-encryption.json".to_string(),
+        format!("dynamodb/{REGION}/orders/describe-table.json"),
+        format!("ec2/{REGION}/snapshots/{snapshot}/describe-snapshots.json"),
+        format!("ec2/{REGION}/snapshots/{snapshot}/describe-snapshot-attribute.json"),
     ] {
         assert!(acct.join(&file).is_file(), "{file} was not exported:\n{stderr}");
     }
@@ -238,7 +284,16 @@ fn export_snapshot_from_moto_and_analyse_it() {
         ),
         "{log}"
     );
-    assert!(!snap.read_dir().unwrap().flatten().any(|e| e.file_name().to_string_lossy().ends_with(".partial")));
+    let mut dirs = vec![snap.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in d.read_dir().unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(!name.ends_with(".partial") && !name.ends_with(".err"), "left behind: {}", e.path().display());
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            }
+        }
+    }
 
     // check: the open key is reported, nothing failed to load.
     let snap_arg = snap.to_str().unwrap();
