@@ -692,3 +692,26 @@ fn iam_collect_files_outside_a_directory_group_keep_their_own_context() {
     assert_eq!(w.keys.len(), 1);
     assert_eq!(w.keys[0].rotation.as_ref().map(|r| r.enabled), Some(true));
 }
+
+#[test]
+fn a_described_snapshot_without_its_attribute_has_unknown_sharing() {
+    let dir = "snap/111122223333/ec2/us-east-1/snapshots";
+    let describe = |id: &str| {
+        format!(
+            r#"{{"Snapshots": [{{"SnapshotId": "{id}", "OwnerId": "111122223333", "Encrypted": true, "KmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"}}]}}"#
+        )
+    };
+    let texts = vec![
+        (format!("{dir}/snap-1/describe-snapshots.json"), describe("snap-1")),
+        (format!("{dir}/snap-2/describe-snapshots.json"), describe("snap-2")),
+        (
+            format!("{dir}/snap-2/describe-snapshot-attribute.json"),
+            r#"{"SnapshotId": "snap-2", "CreateVolumePermissions": []}"#.to_string(),
+        ),
+    ];
+    let w = load_texts(&texts, &LoadOptions::default());
+    assert!(w.errors.is_empty(), "{:#?}", w.errors);
+    let note = |id: &str| format!("sharing of snapshot `{id}` not collected (no `describe-snapshot-attribute.json`)");
+    assert!(w.assumptions.contains(&note("snap-1")), "{:#?}", w.assumptions);
+    assert!(!w.assumptions.contains(&note("snap-2")), "an empty attribute is known: not shared");
+}
