@@ -432,8 +432,10 @@ fn bad_inputs_are_reported_with_positions_and_the_rest_still_loads() {
     let wt_key = w.find_key("arn:aws:kms:us-east-1:111122223333:key/wrong-type-key").unwrap();
     assert_eq!(wt_key.grants.as_ref().map(Vec::len), Some(0), "the bad grant is not read, the file is");
 
-    // Every file that could be read is recorded, including the bad ones.
-    assert_eq!(w.files.len(), 6, "{:#?}", w.files);
+    // Every file that could be read is recorded, including the bad ones (the iam-collect tree
+    // beside them is tested on its own).
+    let loose = w.files.iter().filter(|f| !f.path.contains("/iam-collect/")).count();
+    assert_eq!(loose, 6, "{:#?}", w.files);
     assert!(w.files.iter().any(|f| f.path.ends_with("deep-nesting.json") && f.kind == "invalid-json"));
     assert!(w.errors.windows(2).all(|p| p[0].file <= p[1].file));
 }
@@ -485,4 +487,231 @@ fn loose_documents_take_their_context_from_the_options() {
     assert_ne!(w.keys[0].arn, w.keys[1].arn);
     assert!(w.assumptions.iter().any(|a| a.contains("`--key-arn")));
     assert!(w.keys.iter().all(|k| k.account == "111122223333"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The iam-collect layout (docs/iam-collect.md)
+
+const IC: &str = "fixtures/ingest/iam-collect";
+const IC_APP: &str = "210000000001";
+const IC_DATA: &str = "210000000002";
+const IC_ORDERS: &str = "arn:aws:kms:us-east-1:210000000002:key/1f2e3d4c-0000-4000-8000-00000000aaaa";
+const IC_OPEN: &str = "arn:aws:kms:us-east-1:210000000002:key/2a3b4c5d-0000-4000-8000-00000000bbbb";
+
+#[test]
+fn iam_collect_layout_loads_into_one_world() {
+    let w = load(&[IC.to_string()], &LoadOptions::default());
+    assert!(w.errors.is_empty(), "{:#?}", w.errors);
+    assert!(w.diagnostics.is_empty(), "{:#?}", w.diagnostics);
+    let kind = |suffix: &str| {
+        w.files.iter().find(|f| f.path.ends_with(suffix)).map(|f| f.kind.as_str()).unwrap_or_else(|| panic!("{suffix}"))
+    };
+    // Other services' resource policies, indexes and OU names are not read (they would look like
+    // key policies); a CLI output placed in a key directory is read by its shape.
+    assert_eq!(kind("sqs/us-east-1/orders-queue/policy.json"), "iam-collect-unused");
+    assert_eq!(kind("s3/orders-archive/policy.json"), "iam-collect-unused");
+    assert_eq!(kind("indexes/accounts-to-orgs.json"), "iam-collect-unused");
+    assert_eq!(kind("app-reader/instance-profiles.json"), "iam-collect-unused");
+    assert_eq!(kind("00000000aaaa/list-grants.json"), "kms-list-grants");
+    assert_eq!(kind("00000000aaaa/policy.json"), "iam-collect-key-policy");
+    assert_eq!(kind("app-reader/trust-policy.json"), "iam-collect-trust-policy");
+    assert!(w.loose_identity.is_empty() && w.loose_trust.is_empty());
+
+    // Roles: names and ARNs from metadata.json, not from the lowercased, URL-encoded directory.
+    let mut roles: Vec<&str> = w.roles.iter().map(|r| r.arn.as_str()).collect();
+    roles.sort_unstable();
+    assert_eq!(
+        roles,
+        [
+            "arn:aws:iam::210000000001:role/app-reader",
+            "arn:aws:iam::210000000001:role/service-role/Deployer",
+            "arn:aws:iam::210000000002:role/data-admin",
+        ]
+    );
+    let deployer = w.role(IC_APP, "Deployer").unwrap();
+    assert_eq!(deployer.path, "/service-role/");
+    assert!(
+        deployer.inline.is_empty() && deployer.managed.is_empty(),
+        "no file: none (iam-collect deletes empty files)"
+    );
+    let reader = w.role(IC_APP, "app-reader").unwrap();
+    assert_eq!(known(&w, reader.trust.as_ref().unwrap()).kind, DocKind::Trust);
+    assert_eq!(reader.inline.len(), 1);
+    let inline = known(&w, &reader.inline[0]);
+    assert_eq!(inline.name, "decrypt-orders");
+    let loc = w.sources.locate(inline.policy.source, inline.policy.statements[0].span);
+    assert!(loc.file.ends_with("app-reader/inline-policies.json"), "{loc:?}");
+    let inline_text =
+        fs::read_to_string(format!("{IC}/aws/aws/accounts/{IC_APP}/iam/role/app-reader/inline-policies.json")).unwrap();
+    assert_eq!((loc.line, loc.column), pos(&inline_text, "{\n          \"Sid\": \"DecryptOrders\""));
+    assert_eq!(reader.managed, ["arn:aws:iam::210000000001:policy/kms-encrypt-any"]);
+    assert_eq!(reader.tags.get("team").map(String::as_str), Some("orders"));
+    let admin = w.role(IC_DATA, "data-admin").unwrap();
+    assert_eq!(admin.managed, ["arn:aws:iam::aws:policy/AdministratorAccess"]);
+    for arn in ["arn:aws:iam::210000000001:policy/kms-encrypt-any", "arn:aws:iam::aws:policy/AdministratorAccess"] {
+        let mp = &w.managed_policies[arn];
+        assert_eq!(known(&w, &mp.policy).policy.statements.len(), 1, "{arn}");
+    }
+    let alice = w.user(IC_DATA, "alice").unwrap();
+    assert_eq!(alice.groups, ["key-readers"]);
+    assert_eq!(w.group(IC_DATA, "key-readers").unwrap().inline.len(), 1);
+    assert!(w.accounts[IC_APP].iam_complete && w.accounts[IC_DATA].iam_complete);
+    assert!(w.accounts[IC_DATA].kms_collected);
+
+    // Keys: the policy from policy.json, tags; grants only where a list-grants output was added.
+    let orders = w.find_key(IC_ORDERS).unwrap();
+    assert_eq!(known(&w, orders.policy.as_ref().unwrap()).policy.statements.len(), 2);
+    assert_eq!(orders.tags.as_ref().unwrap().get("app").map(String::as_str), Some("orders"));
+    let grants = orders.grants.as_ref().unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].grantee, "arn:aws:iam::210000000001:role/service-role/Deployer");
+    let open = w.find_key(IC_OPEN).unwrap();
+    assert!(open.grants.is_none() && open.metadata.is_none());
+    assert!(w.assumptions.contains(&format!("grants of `{IC_OPEN}` not collected")));
+    let entry = known(&w, open.policy.as_ref().unwrap());
+    let st = &entry.policy.statements[1];
+    let star = &st.principal.as_ref().unwrap().entries[0];
+    let open_text = fs::read_to_string(format!(
+        "{IC}/aws/aws/accounts/{IC_DATA}/kms/us-east-1/key/2a3b4c5d-0000-4000-8000-00000000bbbb/policy.json"
+    ))
+    .unwrap();
+    let ploc = w.sources.locate(entry.policy.source, star.span);
+    let (l, c) = pos(&open_text, "\"Principal\": \"*\"");
+    assert_eq!((ploc.line, ploc.column), (l, c + u32::try_from("\"Principal\": ".len()).unwrap()));
+
+    let bucket = w.buckets.iter().find(|b| b.name == "orders-archive").unwrap();
+    assert_eq!(bucket.account, IC_DATA);
+    assert_eq!(bucket.kms_key.as_deref(), Some(IC_ORDERS));
+    assert_eq!(bucket.bucket_key_enabled, Some(true));
+
+    // The organization: structure, enabled policy types, complete attachments, policy ids with
+    // their case (the directories are lowercased).
+    let org = w.org.as_ref().unwrap();
+    assert_eq!(org.id, "o-kp1example");
+    assert_eq!(org.management_account.as_deref(), Some("210000000000"));
+    assert_eq!(org.path_to(IC_DATA), ["r-kp01", "ou-kp01-data0001", IC_DATA]);
+    assert_eq!((org.scp_enabled, org.rcp_enabled), (Some(true), Some(false)));
+    assert!(org.attachments_complete);
+    assert_eq!(org.attachments["ou-kp01-data0001"], ["p-FullAWSAccess", "p-kpdenydel1"]);
+    assert!(matches!(w.org_policies["p-FullAWSAccess"].policy, PolicySlot::Known(_)));
+    let deny = &w.org_policies["p-kpdenydel1"];
+    assert_eq!((deny.name.as_str(), deny.kind), ("deny-key-deletion", DocKind::Scp));
+    assert!(matches!(deny.policy, PolicySlot::Known(_)));
+    assert!(!w.assumptions.iter().any(|a| a.contains("is not placed")), "{:#?}", w.assumptions);
+}
+
+fn ic_texts(files: &[(&str, &str)]) -> World {
+    let texts: Vec<(String, String)> =
+        files.iter().map(|(n, t)| (format!("ic/aws/aws/accounts/{n}"), (*t).to_string())).collect();
+    load_texts(&texts, &LoadOptions::default())
+}
+
+#[test]
+fn iam_collect_bad_files_are_diagnostics_and_the_rest_still_loads() {
+    let role = "111122223333/iam/role/app";
+    let broken = "[{\"PolicyName\": \"p\",\n  \"PolicyDocument\": {\"Statement\": [}}]";
+    let w = ic_texts(&[
+        (
+            &format!("{role}/metadata.json"),
+            r#"{"arn": "arn:aws:iam::111122223333:role/App", "name": "App", "path": "/"}"#,
+        ),
+        (&format!("{role}/inline-policies.json"), broken),
+        (&format!("{role}/managed-policies.json"), r#"{"not": "a list"}"#),
+        ("111122223333/iam/role/nameless/trust-policy.json", r#"{"Statement": []}"#),
+        (
+            "111122223333/kms/eu-west-1/key/k-1/metadata.json",
+            r#"{"id": "k-1", "arn": "arn:aws:kms:eu-west-1:111122223333:key/k-1"}"#,
+        ),
+        ("111122223333/kms/eu-west-1/key/k-1/tags.json", r#"{"env": ["a"]}"#),
+        ("111122223333/s3/b/metadata.json", r#"{"name": "b", "region": "eu-west-1", "arn": "arn:aws:s3:::b"}"#),
+        ("111122223333/s3/b/bpa.json", "{ not json, and not read"),
+    ]);
+    assert!(w.errors.is_empty(), "{:#?}", w.errors);
+    let at = |code: &str, file: &str| {
+        let d = w
+            .diagnostics
+            .iter()
+            .find(|d| d.code == code && w.sources.locate(d.source, d.span).file.ends_with(file))
+            .unwrap_or_else(|| panic!("{code} in {file}: {:#?}", w.diagnostics));
+        (d.message.clone(), w.sources.locate(d.source, d.span))
+    };
+    let (msg, loc) = at("KP150", "app/inline-policies.json");
+    assert!(msg.starts_with("invalid JSON"), "{msg}");
+    assert_eq!(loc.line, 2, "{loc:?}");
+    let (msg, loc) = at("KP152", "app/managed-policies.json");
+    assert_eq!(msg, "`managed-policies.json` must be an array, not an object");
+    assert_eq!((loc.line, loc.column), (1, 1));
+    let (msg, _) = at("KP152", "k-1/tags.json");
+    assert_eq!(msg, "tag `env` must be a string, not an array");
+
+    // The role is still read; its inline policies could not be (an unparsable file is reported,
+    // the rest of the directory still counts).
+    let app = w.role("111122223333", "App").unwrap();
+    assert!(app.inline.is_empty() && app.managed.is_empty());
+    assert!(app.trust.is_none());
+    assert!(w
+        .assumptions
+        .iter()
+        .any(|a| a
+            == "the trust policy of `arn:aws:iam::111122223333:role/App` was not collected (no `trust-policy.json`)"));
+    assert!(
+        w.assumptions.iter().any(|a| a.contains("iam/role/nameless` has no readable `metadata.json`")),
+        "{:#?}",
+        w.assumptions
+    );
+    assert_eq!(w.roles.len(), 1);
+
+    // A key whose policy.json is missing (access denied): not collected, never "no policy".
+    let k = w.find_key("arn:aws:kms:eu-west-1:111122223333:key/k-1").unwrap();
+    assert!(k.policy.is_none());
+    assert!(w
+        .assumptions
+        .contains(&"key policy of `arn:aws:kms:eu-west-1:111122223333:key/k-1` not collected".to_string()));
+    // A file keyproof does not use is not parsed: no finding of keyproof's.
+    assert!(w.buckets.iter().any(|b| b.name == "b" && b.kms_key.is_none()));
+    assert!(!w.diagnostics.iter().any(|d| w.sources.locate(d.source, d.span).file.ends_with("bpa.json")));
+    assert!(w.files.iter().any(|f| f.path.ends_with("s3/b/bpa.json") && f.kind == "iam-collect-unused"));
+    assert_eq!(w.files.len(), 8);
+    assert!(w.files.iter().any(|f| f.path.ends_with("inline-policies.json") && f.kind == "invalid-json"));
+}
+
+#[test]
+fn iam_collect_files_outside_a_directory_group_keep_their_own_context() {
+    // The same key seen through both layouts is one key.
+    let texts = vec![
+        (
+            "ic/aws/aws/accounts/111122223333/kms/us-east-1/key/k-2/metadata.json".to_string(),
+            r#"{"id": "k-2", "arn": "arn:aws:kms:us-east-1:111122223333:key/k-2"}"#.to_string(),
+        ),
+        (
+            "snap/111122223333/kms/us-east-1/keys/k-2/rotation-status.json".to_string(),
+            r#"{"KeyRotationEnabled": true}"#.to_string(),
+        ),
+    ];
+    let w = load_texts(&texts, &LoadOptions::default());
+    assert_eq!(w.keys.len(), 1);
+    assert_eq!(w.keys[0].rotation.as_ref().map(|r| r.enabled), Some(true));
+}
+
+#[test]
+fn a_described_snapshot_without_its_attribute_has_unknown_sharing() {
+    let dir = "snap/111122223333/ec2/us-east-1/snapshots";
+    let describe = |id: &str| {
+        format!(
+            r#"{{"Snapshots": [{{"SnapshotId": "{id}", "OwnerId": "111122223333", "Encrypted": true, "KmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/k"}}]}}"#
+        )
+    };
+    let texts = vec![
+        (format!("{dir}/snap-1/describe-snapshots.json"), describe("snap-1")),
+        (format!("{dir}/snap-2/describe-snapshots.json"), describe("snap-2")),
+        (
+            format!("{dir}/snap-2/describe-snapshot-attribute.json"),
+            r#"{"SnapshotId": "snap-2", "CreateVolumePermissions": []}"#.to_string(),
+        ),
+    ];
+    let w = load_texts(&texts, &LoadOptions::default());
+    assert!(w.errors.is_empty(), "{:#?}", w.errors);
+    let note = |id: &str| format!("sharing of snapshot `{id}` not collected (no `describe-snapshot-attribute.json`)");
+    assert!(w.assumptions.contains(&note("snap-1")), "{:#?}", w.assumptions);
+    assert!(!w.assumptions.contains(&note("snap-2")), "an empty attribute is known: not shared");
 }

@@ -34,3 +34,87 @@ fn findings_inside_policy_strings_have_outer_positions() {
     assert_eq!(dup["pointer"], "/Statement/3/Effect");
     assert_eq!(v["summary"]["keys"].as_u64().unwrap(), 7);
 }
+
+const IAM_COLLECT: &str = "fixtures/ingest/iam-collect";
+const IC_ORDERS: &str = "arn:aws:kms:us-east-1:210000000002:key/1f2e3d4c-0000-4000-8000-00000000aaaa";
+
+fn keyproof(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_keyproof")).args(args).output().unwrap()
+}
+
+#[test]
+fn check_over_the_iam_collect_layout() {
+    let out = keyproof(&["check", IAM_COLLECT, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v:#}");
+    assert_eq!(v["summary"]["keys"], 2);
+    assert_eq!(v["summary"]["principals"], 4);
+    let findings = v["findings"].as_array().unwrap();
+    let public = findings.iter().find(|f| f["rule"] == "KP104").expect("KP104 on the key opened to `*`");
+    let file = public["file"].as_str().unwrap();
+    assert!(file.ends_with("key/2a3b4c5d-0000-4000-8000-00000000bbbb/policy.json"), "{file}");
+    let line = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .nth(public["line"].as_u64().unwrap() as usize - 1)
+        .unwrap()
+        .to_string();
+    assert!(line.contains("\"AnyoneDecrypts\"") || line.contains("\"Principal\": \"*\""), "{line}");
+    assert!(findings.iter().all(|f| !f["file"].as_str().unwrap().contains("/sqs/")), "other services are not read");
+
+    let text = keyproof(&["check", IAM_COLLECT, "--concise"]);
+    insta::assert_snapshot!("iam_collect_check", String::from_utf8_lossy(&text.stdout));
+}
+
+#[test]
+fn who_can_over_the_iam_collect_layout() {
+    let out = keyproof(&["who-can", IAM_COLLECT, "--key", IC_ORDERS, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut principals: Vec<&str> =
+        v["principals"].as_array().unwrap().iter().map(|p| p["principal"].as_str().unwrap()).collect();
+    principals.sort_unstable();
+    assert_eq!(
+        principals,
+        [
+            "arn:aws:iam::210000000001:role/app-reader",
+            "arn:aws:iam::210000000002:role/data-admin",
+            "arn:aws:iam::210000000002:root",
+            "arn:aws:iam::210000000002:user/alice",
+        ]
+    );
+    // The grant gives the deployer role Encrypt (under its encryption-context constraint), not Decrypt.
+    let enc = keyproof(&["who-can", IAM_COLLECT, "--key", IC_ORDERS, "--action", "kms:Encrypt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&enc.stdout).unwrap();
+    let deployer = v["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"] == "arn:aws:iam::210000000001:role/service-role/Deployer")
+        .expect("the grantee");
+    assert!(deployer.to_string().contains("orders"), "{deployer:#}");
+    // The SCP of the data OU denies key deletion to the data account's administrator.
+    let del = keyproof(&[
+        "who-can",
+        IAM_COLLECT,
+        "--key",
+        IC_ORDERS,
+        "--action",
+        "kms:ScheduleKeyDeletion",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&del.stdout).unwrap();
+    assert!(
+        v["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["principal"] != "arn:aws:iam::210000000002:role/data-admin"),
+        "{v:#}"
+    );
+
+    let text = keyproof(&["who-can", IAM_COLLECT, "--key", IC_ORDERS]);
+    insta::assert_snapshot!("iam_collect_who_can", String::from_utf8_lossy(&text.stdout));
+}

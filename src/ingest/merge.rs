@@ -48,6 +48,11 @@ struct Pending {
     iam_pages: Vec<(String, bool, String)>,
     /// Snapshot ids read from `describe-snapshots`.
     described_snapshots: BTreeSet<String>,
+    /// Snapshot ids read from an `ec2 describe-snapshots` output (not Terraform), and those whose
+    /// `createVolumePermission` attribute was read: a described snapshot without its attribute
+    /// has unknown sharing, not none.
+    cli_described_snapshots: BTreeSet<String>,
+    attribute_snapshots: BTreeSet<String>,
     /// ARNs already merged, per kind (keeps merging linear in the number of objects).
     seen: std::collections::HashSet<(u8, String)>,
     /// Position of each merged key by ARN.
@@ -264,11 +269,18 @@ fn merge_part(w: &mut World, mut part: Part, key_arn: Option<&str>, pending: &mu
         }
     }
     let attribute_part = part.kind == "ec2-describe-snapshot-attribute";
+    let describe_part = part.kind == "ec2-describe-snapshots";
     for mut s in pw.snapshots {
         remap.origin(&mut s.origin);
         let attribute_only = attribute_part || part.shared_only_snapshots.contains(&s.id);
         if !attribute_only {
             pending.described_snapshots.insert(s.id.clone());
+        }
+        if describe_part {
+            pending.cli_described_snapshots.insert(s.id.clone());
+        }
+        if attribute_part {
+            pending.attribute_snapshots.insert(s.id.clone());
         }
         match w.snapshots.iter_mut().find(|e| e.id == s.id) {
             Some(e) => {
@@ -376,6 +388,7 @@ fn merge_org(w: &mut World, src: Organization) {
             push_unique(list, p);
         }
     }
+    org.attachments_complete |= src.attachments_complete;
     org.scp_enabled = org.scp_enabled.or(src.scp_enabled);
     org.rcp_enabled = org.rcp_enabled.or(src.rcp_enabled);
     if let Some(n) = note {
@@ -467,6 +480,9 @@ fn finish(w: &mut World, opts: &LoadOptions, pending: &Pending) {
     for s in &w.snapshots {
         if !pending.described_snapshots.contains(&s.id) {
             notes.push(format!("encryption of snapshot `{}` not collected (no `describe-snapshots.json`)", s.id));
+        }
+        if pending.cli_described_snapshots.contains(&s.id) && !pending.attribute_snapshots.contains(&s.id) {
+            notes.push(format!("sharing of snapshot `{}` not collected (no `describe-snapshot-attribute.json`)", s.id));
         }
     }
     w.assumptions.extend(notes);

@@ -8,6 +8,7 @@
 //! `errors` entry, a malformed policy a diagnostic, and every other input is still loaded.
 
 mod awscli;
+pub mod iam_collect;
 mod merge;
 mod part;
 pub mod recognize;
@@ -78,20 +79,75 @@ impl Default for LoadOptions {
 pub fn load(paths: &[String], opts: &LoadOptions) -> World {
     let mut errors = Vec::new();
     let inputs = collect_inputs(paths, &mut errors);
-    let parts: Vec<Part> =
-        inputs.par_iter().map(|input| guarded(input.name(), opts, || read_input(input, opts))).collect();
+    let units = units(inputs, |i| i.name());
+    let parts: Vec<Part> = units
+        .par_iter()
+        .map(|unit| match unit.as_slice() {
+            [one] if iam_collect::place(one.name()).is_none() => guarded(one.name(), opts, || read_input(one, opts)),
+            many => {
+                let name = many.first().map_or("", |i| i.name());
+                guarded(name, opts, || {
+                    let files: Vec<(String, Result<Vec<u8>, String>)> =
+                        many.iter().map(|i| (i.name().to_string(), read_bytes(i))).collect();
+                    iam_collect::load_group(&files, opts)
+                })
+            }
+        })
+        .collect();
     merge::merge(parts, errors, opts)
 }
 
 /// Same, for in-memory documents (name, text) — used by tests and stdin. The name plays the
-/// role of the path (a name in the snapshot layout gets its context).
+/// role of the path (a name in the snapshot or iam-collect layout gets its context).
 #[must_use]
 pub fn load_texts(texts: &[(String, String)], opts: &LoadOptions) -> World {
     let mut sorted: Vec<&(String, String)> = texts.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let parts: Vec<Part> =
-        sorted.par_iter().map(|(name, text)| guarded(name, opts, || load_bytes(name, text.as_bytes(), opts))).collect();
+    let units = units(sorted, |t| t.0.as_str());
+    let parts: Vec<Part> = units
+        .par_iter()
+        .map(|unit| match unit.as_slice() {
+            [(name, text)] if iam_collect::place(name).is_none() => {
+                guarded(name, opts, || load_bytes(name, text.as_bytes(), opts))
+            }
+            many => {
+                let name = many.first().map_or("", |t| t.0.as_str());
+                guarded(name, opts, || {
+                    let files: Vec<(String, Result<Vec<u8>, String>)> =
+                        many.iter().map(|(n, t)| (n.clone(), Ok(t.as_bytes().to_vec()))).collect();
+                    iam_collect::load_group(&files, opts)
+                })
+            }
+        })
+        .collect();
     merge::merge(parts, Vec::new(), opts)
+}
+
+/// Splits sorted inputs into units read as one part: a file on its own, or all the files of one
+/// directory of the iam-collect layout (a role's `metadata.json`, `trust-policy.json`, … only
+/// make sense together). Units keep the order of their first file, so merging stays
+/// deterministic.
+fn units<T>(items: Vec<T>, name: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut dirs: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for item in items {
+        let dir = iam_collect::place(name(&item)).map(|_| iam_collect::group_key(name(&item)));
+        match dir {
+            Some(d) => match dirs.get(&d) {
+                Some(&i) => {
+                    if let Some(u) = out.get_mut(i) {
+                        u.push(item);
+                    }
+                }
+                None => {
+                    dirs.insert(d, out.len());
+                    out.push(vec![item]);
+                }
+            },
+            None => out.push(vec![item]),
+        }
+    }
+    out
 }
 
 /// Runs the per-file work so that a bug in one file becomes an error entry for that file.
@@ -265,20 +321,27 @@ fn failed(name: &str, opts: &LoadOptions, message: String) -> Part {
 }
 
 fn read_input(input: &Input, opts: &LoadOptions) -> Part {
-    let name = input.name();
+    match read_bytes(input) {
+        Ok(b) => load_bytes(input.name(), &b, opts),
+        Err(message) => failed(input.name(), opts, message),
+    }
+}
+
+/// The bytes of an input, or the lowercase reason they could not be read.
+fn read_bytes(input: &Input) -> Result<Vec<u8>, String> {
     let bytes = match input {
         Input::File { path, .. } => {
             if fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-                return failed(name, opts, "file is larger than 64 MiB".into());
+                return Err("file is larger than 64 MiB".into());
             }
             fs::File::open(path).and_then(read_limited)
         }
         Input::Stdin => read_limited(std::io::stdin().lock()),
     };
     match bytes {
-        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => failed(name, opts, "file is larger than 64 MiB".into()),
-        Ok(b) => load_bytes(name, &b, opts),
-        Err(e) => failed(name, opts, io_message(&e)),
+        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => Err("file is larger than 64 MiB".into()),
+        Ok(b) => Ok(b),
+        Err(e) => Err(io_message(&e)),
     }
 }
 
@@ -299,25 +362,24 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     })
 }
 
-/// Reads one document from its bytes into a partial world.
-fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions) -> Part {
-    let file = |kind: &str| InputFile {
-        path: name.to_string(),
-        kind: kind.to_string(),
-        sha256: sha256_hex(bytes),
-        size: bytes.len() as u64,
-    };
+/// The record of one input file.
+pub(crate) fn input_file(name: &str, kind: &str, bytes: &[u8]) -> InputFile {
+    InputFile { path: name.to_string(), kind: kind.to_string(), sha256: sha256_hex(bytes), size: bytes.len() as u64 }
+}
+
+/// The text of a file: UTF-8 with an optional byte-order mark (`Ok((bom, text))`), or the
+/// error for invalid UTF-8, with its position.
+pub(crate) fn decode<'b>(name: &str, bytes: &'b [u8]) -> Result<(bool, &'b str), InputError> {
     let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (true, rest),
         None => (false, bytes),
     };
-    let text = match std::str::from_utf8(body) {
-        Ok(t) => t,
+    match std::str::from_utf8(body) {
+        Ok(t) => Ok((bom, t)),
         Err(e) => {
             let valid = body.get(..e.valid_up_to()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
             let (line, column) = end_position(valid);
-            let mut p = Part::new(name, Arc::from(""), &opts.region, opts.account.as_deref());
-            p.w.errors.push(InputError {
+            Err(InputError {
                 file: name.to_string(),
                 message: format!(
                     "invalid UTF-8 at byte {}: inputs must be UTF-8 JSON",
@@ -325,51 +387,78 @@ fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions) -> Part {
                 ),
                 line: Some(line),
                 column: Some(column),
-            });
-            p.w.files.push(file("invalid-utf8"));
+            })
+        }
+    }
+}
+
+/// The note for a byte-order mark at the start of the focused file.
+pub(crate) fn bom_note(p: &mut Part) {
+    p.w.diagnostics.push(PolicyDiagnostic {
+        code: "KP150",
+        message: "file starts with a UTF-8 byte-order mark; it was skipped".into(),
+        source: p.src,
+        span: Span::new(0, 0),
+        pointer: String::new(),
+        severity: Some(Severity::Note),
+        resource: None,
+    });
+}
+
+/// Parses the focused file's text; an empty file, a file that is not JSON or invalid JSON is
+/// reported (and `p.kind` set) and gives `None`.
+pub(crate) fn parse_text(p: &mut Part, text: &str) -> Option<json::Json> {
+    let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
+    match first {
+        None => {
+            p.kind = "not-json".into();
+            p.error("not JSON: the file is empty", None);
+            None
+        }
+        Some('{' | '[') => match json::parse(text) {
+            Ok(tree) => Some(tree),
+            Err(e) => {
+                p.kind = "invalid-json".into();
+                p.diag("KP150", e.span, "", format!("invalid JSON: {}", e.message));
+                None
+            }
+        },
+        Some(_) => {
+            p.kind = "not-json".into();
+            p.error("not JSON: the file does not start with `{` or `[`", None);
+            None
+        }
+    }
+}
+
+/// Reads one document from its bytes into a partial world.
+fn load_bytes(name: &str, bytes: &[u8], opts: &LoadOptions) -> Part {
+    let (bom, text) = match decode(name, bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut p = Part::new(name, Arc::from(""), &opts.region, opts.account.as_deref());
+            p.w.errors.push(e);
+            p.w.files.push(input_file(name, "invalid-utf8", bytes));
             return p;
         }
     };
     let mut p = Part::new(name, Arc::from(text), &opts.region, opts.account.as_deref());
     p.tf_dir.clone_from(&opts.tf_dir);
     if bom {
-        p.w.diagnostics.push(PolicyDiagnostic {
-            code: "KP150",
-            message: "file starts with a UTF-8 byte-order mark; it was skipped".into(),
-            source: p.src,
-            span: Span::new(0, 0),
-            pointer: String::new(),
-            severity: Some(Severity::Note),
-            resource: None,
-        });
+        bom_note(&mut p);
     }
-    let first = text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next();
-    match first {
-        None => {
-            p.kind = "not-json".into();
-            p.error("not JSON: the file is empty", None);
-        }
-        Some('{' | '[') => match json::parse(text) {
-            Ok(tree) => interpret(&mut p, &tree),
-            Err(e) => {
-                p.kind = "invalid-json".into();
-                p.diag("KP150", e.span, "", format!("invalid JSON: {}", e.message));
-            }
-        },
-        Some(_) => {
-            p.kind = "not-json".into();
-            p.error("not JSON: the file does not start with `{` or `[`", None);
-        }
+    if let Some(tree) = parse_text(&mut p, text) {
+        interpret(&mut p, &tree);
     }
     dedupe_diagnostics(&mut p.w.diagnostics);
     let kind = p.kind.clone();
-    p.w.files.push(file(&kind));
+    p.w.files.push(input_file(name, &kind, bytes));
     p
 }
 
 /// Drops repeated diagnostics (a duplicate key inside an IAM document is seen both by the
 /// whole-file check and by the policy reader), keeping the first and any resource.
-fn dedupe_diagnostics(diags: &mut Vec<PolicyDiagnostic>) {
+pub(crate) fn dedupe_diagnostics(diags: &mut Vec<PolicyDiagnostic>) {
     let mut out: Vec<PolicyDiagnostic> = Vec::with_capacity(diags.len());
     let mut seen: std::collections::BTreeMap<_, usize> = std::collections::BTreeMap::new();
     for d in diags.drain(..) {

@@ -106,6 +106,21 @@ impl Part {
         }
     }
 
+    /// Adds another file of the same unit and focuses it: diagnostics, spans, errors and
+    /// messages refer to the focused file.
+    pub fn add_file(&mut self, path: &str, text: Arc<str>) -> SourceId {
+        let src = self.w.sources.add_file(path, Arc::clone(&text));
+        self.focus(path, src, text);
+        src
+    }
+
+    /// Focuses a file already added to this part.
+    pub fn focus(&mut self, path: &str, src: SourceId, text: Arc<str>) {
+        path.clone_into(&mut self.path);
+        self.src = src;
+        self.text = text;
+    }
+
     /// The file name without directory and extension.
     pub fn stem(&self) -> String {
         std::path::Path::new(&self.path).file_stem().map_or_else(|| "stdin".into(), |s| s.to_string_lossy().into())
