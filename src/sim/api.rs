@@ -11,7 +11,8 @@ use serde_json::{json, Map, Value};
 use super::authz::{default_policy, Ask, Authz};
 use super::crypto::{self, random_array, to_hex, BlobHeader, Secret};
 use super::keystore::{
-    check_state, hmac_params, KeyKind, KeyState, KeyStore, Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule,
+    check_operation, check_state, check_usage, hmac_params, rule_of, KeyKind, KeyState, KeyStore, Material,
+    MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
 };
 use super::KmsError;
 use crate::eval::context::CtxValue;
@@ -21,6 +22,22 @@ use crate::world::{Grant, Key, KeyMetadata, PolicySlot, Rotation, World, GRANT_O
 /// 2025-01-01T00:00:00Z: the simulated clock starts here.
 pub const EPOCH_START: i64 = 1_735_689_600;
 const DAY: i64 = 86_400;
+
+/// `KeyPairSpec` values of `GenerateDataKeyPair` (§8.4).
+const DATA_KEY_PAIR_SPECS: &[&str] = &[
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "ECC_NIST_EDWARDS25519",
+    "SM2",
+];
+
+/// The ones the simulator generates.
+pub const SIM_DATA_KEY_PAIR_SPECS: &[&str] = &["ECC_NIST_P256"];
 
 /// One API call.
 #[derive(Clone, Debug, Default)]
@@ -46,14 +63,23 @@ pub struct Call {
 pub struct Output {
     /// Response fields (blobs base64).
     pub fields: Map<String, Value>,
-    /// `Plaintext` of Decrypt / GenerateDataKey / GenerateRandom.
+    /// `Plaintext` of Decrypt / GenerateDataKey / GenerateRandom, `PrivateKeyPlaintext` of
+    /// GenerateDataKeyPair.
     pub plaintext: Option<Secret>,
+    /// The response field the plaintext belongs to when it is not `Plaintext`.
+    pub plaintext_field: Option<&'static str>,
 }
 
 impl Output {
+    /// The response field of [`Output::plaintext`].
+    #[must_use]
+    pub fn plaintext_name(&self) -> &'static str {
+        self.plaintext_field.unwrap_or("Plaintext")
+    }
+
     fn of(v: Value) -> Output {
         match v {
-            Value::Object(fields) => Output { fields, plaintext: None },
+            Value::Object(fields) => Output { fields, ..Output::default() },
             _ => Output::default(),
         }
     }
@@ -146,8 +172,6 @@ fn cond(k: &str, v: impl Into<String>) -> (String, CtxValue) {
 struct Need<'a> {
     action: &'a str,
     rule: StateRule,
-    /// Allowed key kinds (usage check); empty = any.
-    kinds: &'a [KeyKind],
     ec: Option<&'a BTreeMap<String, String>>,
     conditions: BTreeMap<String, CtxValue>,
     grant_id: Option<&'a str>,
@@ -192,7 +216,7 @@ impl Sim {
                 _ if k.id.starts_with("mrk-") => MrkRole::Primary,
                 _ => MrkRole::None,
             };
-            let sk = SimKey {
+            let mut sk = SimKey {
                 id: k.id.clone(),
                 arn: k.arn.clone(),
                 account: k.account.clone(),
@@ -206,7 +230,11 @@ impl Sim {
                 world_index: i,
                 deleted: false,
                 manager: md.manager.clone(),
+                transient_until: None,
             };
+            if matches!(sk.state, KeyState::Creating | KeyState::Updating) {
+                sk.transient_until = Some(sim.now + TRANSIENT_STATE_SECONDS);
+            }
             let mk = (k.account.clone(), k.id.clone());
             if !sim.store.materials.contains_key(&mk) {
                 let rot = k.rotation.clone().unwrap_or(Rotation { enabled: false, period_days: None });
@@ -251,6 +279,20 @@ impl Sim {
     pub fn advance(&mut self, seconds: i64) {
         self.now += seconds.max(0);
         let now = self.now;
+        // Transient states end (`Creating`/`Updating` → `Enabled`, §7.2).
+        let mut settled = Vec::new();
+        for (i, k) in self.store.keys.iter_mut().enumerate() {
+            if k.transient_until.is_some_and(|t| t <= now) {
+                k.transient_until = None;
+                if matches!(k.state, KeyState::Creating | KeyState::Updating) {
+                    k.state = KeyState::Enabled;
+                    settled.push(i);
+                }
+            }
+        }
+        for i in settled {
+            self.sync(i);
+        }
         // Automatic rotation (not while the primary, or single-Region key, is disabled).
         let enabled_sets: Vec<(String, String)> = self
             .store
@@ -433,13 +475,7 @@ impl Sim {
         let op = need.action.strip_prefix("kms:").unwrap_or(need.action);
         check_state(need.rule, op, k.state, &k.arn)?;
         // (5) usage
-        let set = self.set_of(i)?;
-        if !need.kinds.is_empty() && !need.kinds.contains(&set.kind) {
-            return Err(KmsError::new(
-                "InvalidKeyUsageException",
-                format!("{} key usage is {} which is not valid for {op}.", k.arn, set.kind.usage()),
-            ));
-        }
+        check_usage(op, self.set_of(i)?.kind, &k.arn)?;
         Ok(i)
     }
 
@@ -457,25 +493,13 @@ impl Sim {
             "UpdatePrimaryRegion" => self.update_primary_region(call, &caller),
             "DescribeKey" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, true),
-                    &need("kms:DescribeKey", StateRule::Any),
-                    &tokens,
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, true), &need("kms:DescribeKey"), &tokens)?;
                 Ok(Output::of(json!({ "KeyMetadata": self.describe(i)? })))
             }
             "EnableKey" | "DisableKey" => {
                 let r = req_s(a, "KeyId")?;
                 let action = format!("kms:{}", call.op);
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need(&action, StateRule::EnableDisable),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need(&action), &[])?;
                 if let Some(k) = self.store.keys.get_mut(i) {
                     k.state = if call.op == "EnableKey" { KeyState::Enabled } else { KeyState::Disabled };
                 }
@@ -485,13 +509,7 @@ impl Sim {
             "ScheduleKeyDeletion" => self.schedule_deletion(call, &caller),
             "CancelKeyDeletion" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:CancelKeyDeletion", StateRule::CancelDeletion),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:CancelKeyDeletion"), &[])?;
                 if let Some(k) = self.store.keys.get_mut(i) {
                     k.state = KeyState::Disabled;
                     k.deletion_date = None;
@@ -502,13 +520,7 @@ impl Sim {
             "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" => self.rotation_op(call, &caller),
             "GetKeyRotationStatus" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:GetKeyRotationStatus", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:GetKeyRotationStatus"), &[])?;
                 let k = self.key(i)?;
                 let set = self.set_of(i)?;
                 let pending = matches!(k.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion);
@@ -526,13 +538,7 @@ impl Sim {
             }
             "ListKeyRotations" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:ListKeyRotations", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListKeyRotations"), &[])?;
                 let k = self.key(i)?;
                 let set = self.set_of(i)?;
                 let n = set.versions.len();
@@ -554,13 +560,7 @@ impl Sim {
                 if s_arg(a, "PolicyName").is_some_and(|p| p != "default") {
                     return Err(KmsError::new("NotFoundException", "the only policy name is `default`"));
                 }
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:GetKeyPolicy", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:GetKeyPolicy"), &[])?;
                 let text = self.authz.policy_text(self.key(i)?.world_index).unwrap_or_default();
                 Ok(Output::of(json!({ "Policy": text, "PolicyName": "default" })))
             }
@@ -570,13 +570,7 @@ impl Sim {
             "CreateGrant" => self.create_grant(call, &caller, &tokens),
             "ListGrants" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:ListGrants", StateRule::Any),
-                    &tokens,
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListGrants"), &tokens)?;
                 let grants: Vec<Value> = self
                     .store
                     .grants
@@ -596,18 +590,22 @@ impl Sim {
             "Decrypt" => self.decrypt(call, &caller, &tokens),
             "ReEncrypt" => self.re_encrypt(call, &caller, &tokens),
             "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => self.generate_data_key(call, &caller, &tokens),
+            "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" => {
+                self.generate_data_key_pair(call, &caller, &tokens)
+            }
             "GenerateMac" | "VerifyMac" => self.mac(call, &caller, &tokens),
             "Sign" | "Verify" => self.sign_verify(call, &caller, &tokens),
             "GetPublicKey" => {
                 let r = req_s(a, "KeyId")?;
-                let mut n = need("kms:GetPublicKey", StateRule::Crypto);
-                n.kinds = &[KeyKind::EccP256];
+                let n = need("kms:GetPublicKey");
                 let i = self.prepare(call, &caller, KeyPick::Ref(&r, true), &n, &tokens)?;
                 let set = self.set_of(i)?;
                 let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
+                // DER SubjectPublicKeyInfo, as KMS returns it.
                 let pk = crypto::p256_public(&m.bytes)?;
                 Ok(Output::of(json!({ "KeyId": self.key(i)?.arn, "PublicKey": b64(&pk), "KeySpec": "ECC_NIST_P256",
-                    "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": ["ECDSA_SHA_256"] })))
+                    "CustomerMasterKeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
+                    "SigningAlgorithms": ["ECDSA_SHA_256"] })))
             }
             "GenerateRandom" => {
                 let n = u_arg(a, "NumberOfBytes")?.ok_or_else(|| validation("`NumberOfBytes` is required"))?;
@@ -616,7 +614,7 @@ impl Sim {
                 }
                 self.iam_only(call, &caller, "kms:GenerateRandom")?;
                 let bytes = Secret::random(usize::try_from(n).unwrap_or(0))?;
-                Ok(Output { fields: Map::new(), plaintext: Some(bytes) })
+                Ok(Output { plaintext: Some(bytes), ..Output::default() })
             }
             other => {
                 Err(KmsError::new("UnsupportedOperationException", format!("the simulator has no operation `{other}`")))
@@ -762,6 +760,7 @@ impl Sim {
             world_index: wi,
             deleted: false,
             manager: "CUSTOMER".into(),
+            transient_until: None,
         });
         self.store.grants.insert(i, Vec::new());
         Ok(i)
@@ -950,16 +949,11 @@ impl Sim {
         let a = &call.args;
         let r = req_s(a, "KeyId")?;
         let target = req_s(a, "ReplicaRegion")?;
-        let mut n = need("kms:ReplicateKey", StateRule::Crypto);
+        let mut n = need("kms:ReplicateKey");
         n.conditions.extend([cond("kms:ReplicaRegion", target.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, tokens)?;
         let k = self.key(i)?.clone();
-        if k.mrk != MrkRole::Primary {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a multi-Region primary key.", k.arn),
-            ));
-        }
+        check_operation("ReplicateKey", self.set_of(i)?.kind, k.mrk, &k.arn)?;
         if target == call.region {
             return Err(validation("the replica Region must differ from the primary's"));
         }
@@ -991,6 +985,12 @@ impl Sim {
             self.drop_new_key(j);
             return Err(e);
         }
+        // The replica is `Creating` for a while (§7.2, §7.7): it can be managed, not yet used.
+        let until = self.now + TRANSIENT_STATE_SECONDS;
+        if let Some(rk) = self.store.keys.get_mut(j) {
+            rk.state = KeyState::Creating;
+            rk.transient_until = Some(until);
+        }
         for x in self.store.related(&k.account, &k.id) {
             self.sync(x);
         }
@@ -1001,16 +1001,11 @@ impl Sim {
         let a = &call.args;
         let r = req_s(a, "KeyId")?;
         let target = req_s(a, "PrimaryRegion")?;
-        let mut n = need("kms:UpdatePrimaryRegion", StateRule::Crypto);
+        let mut n = need("kms:UpdatePrimaryRegion");
         n.conditions.extend([cond("kms:PrimaryRegion", target.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
         let k = self.key(i)?.clone();
-        if k.mrk != MrkRole::Primary {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a multi-Region primary key.", k.arn),
-            ));
-        }
+        check_operation("UpdatePrimaryRegion", self.set_of(i)?.kind, k.mrk, &k.arn)?;
         let j = self
             .store
             .find(&k.account, &target, &k.id)
@@ -1018,11 +1013,15 @@ impl Sim {
         // The replica must be usable too, and the caller allowed on it.
         let replica_call = Call { region: target.clone(), ..call.clone() };
         self.prepare(&replica_call, caller, KeyPick::Index(j), &n, &[])?;
-        if let Some(p) = self.store.keys.get_mut(i) {
-            p.mrk = MrkRole::Replica;
-        }
-        if let Some(q) = self.store.keys.get_mut(j) {
-            q.mrk = MrkRole::Primary;
+        // The roles swap at once; both keys are `Updating` for a while (§7.7): cryptography
+        // works, enabling, disabling, deletion and replication do not (footnote 15).
+        let until = self.now + TRANSIENT_STATE_SECONDS;
+        for (x, role) in [(i, MrkRole::Replica), (j, MrkRole::Primary)] {
+            if let Some(key) = self.store.keys.get_mut(x) {
+                key.mrk = role;
+                key.state = KeyState::Updating;
+                key.transient_until = Some(until);
+            }
         }
         for x in self.store.related(&k.account, &k.id) {
             self.sync(x);
@@ -1038,7 +1037,7 @@ impl Sim {
             return Err(validation("`PendingWindowInDays` must be between 7 and 30"));
         }
         let days = days.unwrap_or(30);
-        let mut n = need("kms:ScheduleKeyDeletion", StateRule::ScheduleDeletion);
+        let mut n = need("kms:ScheduleKeyDeletion");
         if a.contains_key("PendingWindowInDays") {
             n.conditions.extend([cond("kms:ScheduleKeyDeletionPendingWindowInDays", days.to_string())]);
         }
@@ -1073,25 +1072,13 @@ impl Sim {
             return Err(validation("`RotationPeriodInDays` must be between 90 and 2560"));
         }
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Rotation);
+        let mut n = need(&action);
         if let Some(p) = period {
             n.conditions.extend([cond("kms:RotationPeriodInDays", p.to_string())]);
         }
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
         let k = self.key(i)?.clone();
-        let set = self.set_of(i)?;
-        if set.kind != KeyKind::Symmetric {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a symmetric encryption key: rotation is not supported.", k.arn),
-            ));
-        }
-        if k.mrk == MrkRole::Replica {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is a multi-Region replica: manage rotation on the primary key.", k.arn),
-            ));
-        }
+        check_operation(&call.op, self.set_of(i)?.kind, k.mrk, &k.arn)?;
         let now = self.now;
         let set = self
             .store
@@ -1135,7 +1122,7 @@ impl Sim {
         }
         let text = policy_arg(a).ok_or_else(|| validation("`Policy` is required"))?;
         let bypass = bool_arg(a, "BypassPolicyLockoutSafetyCheck");
-        let mut n = need("kms:PutKeyPolicy", StateRule::Any);
+        let mut n = need("kms:PutKeyPolicy");
         if a.contains_key("BypassPolicyLockoutSafetyCheck") {
             n.conditions.extend([cond("kms:BypassPolicyLockoutSafetyCheck", bypass.to_string())]);
         }
@@ -1185,7 +1172,7 @@ impl Sim {
                     .store
                     .find(&account, &call.region, &target)
                     .ok_or_else(|| KmsError::new("NotFoundException", ""))?;
-                self.prepare(call, caller, KeyPick::Index(i), &need(&action, StateRule::Any), &[])?;
+                self.prepare(call, caller, KeyPick::Index(i), &need(&action), &[])?;
                 self.store.aliases.remove(&akey);
             }
             _ => {
@@ -1203,13 +1190,7 @@ impl Sim {
                         format!("Alias arn:aws:kms:{}:{account}:{name} is not found.", call.region),
                     ));
                 }
-                let i = self.prepare(
-                    call,
-                    caller,
-                    KeyPick::Ref(&t, false),
-                    &need(&action, StateRule::NotPendingDeletion),
-                    &[],
-                )?;
+                let i = self.prepare(call, caller, KeyPick::Ref(&t, false), &need(&action), &[])?;
                 if let Some(old) = exists {
                     if let Some(oi) = self.store.find(&account, &call.region, &old) {
                         let (o, n) = (self.set_of(oi)?.kind, self.set_of(i)?.kind);
@@ -1217,7 +1198,9 @@ impl Sim {
                             return Err(validation("UpdateAlias must target a key of the same type and usage"));
                         }
                         // The alias leaves the old key: kms:UpdateAlias on it too.
-                        self.prepare(call, caller, KeyPick::Index(oi), &need(&action, StateRule::Any), &[])?;
+                        let mut old = need(&action);
+                        old.rule = StateRule::Any;
+                        self.prepare(call, caller, KeyPick::Index(oi), &old, &[])?;
                     }
                 }
                 let id = self.key(i)?.id.clone();
@@ -1259,7 +1242,7 @@ impl Sim {
             Some(Value::Object(c)) => (ec_arg(c, "EncryptionContextEquals")?, ec_arg(c, "EncryptionContextSubset")?),
             _ => (None, None),
         };
-        let mut n = need("kms:CreateGrant", StateRule::Crypto);
+        let mut n = need("kms:CreateGrant");
         n.conditions.extend([cond("kms:GranteePrincipal", grantee.clone())]);
         n.conditions.insert("kms:GrantOperations".into(), CtxValue::Multi(ops.clone()));
         if let Some(rp) = &retiring {
@@ -1361,7 +1344,7 @@ impl Sim {
             _ => return Err(validation("give `GrantToken`, or `KeyId` and `GrantId`")),
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Any);
+        let mut n = need(&action);
         n.grant_id = Some(&grant_id);
         let tokens: Vec<String> = token.into_iter().collect();
         let i = self.prepare(call, caller, key_ref, &n, &tokens)?;
@@ -1385,8 +1368,7 @@ impl Sim {
         let alg = s_arg(a, "EncryptionAlgorithm").unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
         let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
         crypto::canonical_ec(&ec)?;
-        let mut n = need("kms:Encrypt", StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need("kms:Encrypt");
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
@@ -1468,8 +1450,7 @@ impl Sim {
         let alg = s_arg(a, "EncryptionAlgorithm").unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
         let (i, h) = self.key_of_blob(&call.region, &blob, caller)?;
         self.incorrect_key(call, caller, s_arg(a, "KeyId").as_deref(), i)?;
-        let mut n = need("kms:Decrypt", StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need("kms:Decrypt");
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Index(i), &n, tokens)?;
@@ -1487,6 +1468,7 @@ impl Sim {
                 .cloned()
                 .unwrap_or_default(),
             plaintext: Some(pt),
+            plaintext_field: None,
         })
     }
 
@@ -1503,13 +1485,11 @@ impl Sim {
         let (di, _) = self.resolve(caller, &call.region, &dest, true)?;
         let same = (si == di).to_string();
         // U11: the source EC for ReEncryptFrom, the destination EC for ReEncryptTo.
-        let mut nf = need("kms:ReEncryptFrom", StateRule::Crypto);
-        nf.kinds = &[KeyKind::Symmetric];
+        let mut nf = need("kms:ReEncryptFrom");
         nf.ec = Some(&sec);
         nf.conditions.extend([cond("kms:ReEncryptOnSameKey", same.clone())]);
         let si = self.prepare(call, caller, KeyPick::Index(si), &nf, tokens)?;
-        let mut nt = need("kms:ReEncryptTo", StateRule::Crypto);
-        nt.kinds = &[KeyKind::Symmetric];
+        let mut nt = need("kms:ReEncryptTo");
         nt.ec = Some(&dec);
         nt.conditions.extend([cond("kms:ReEncryptOnSameKey", same)]);
         let di = self.prepare(call, caller, KeyPick::Ref(&dest, true), &nt, tokens)?;
@@ -1542,8 +1522,7 @@ impl Sim {
         let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
         crypto::canonical_ec(&ec)?;
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need(&action);
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")]);
         if let Some(s) = &spec {
@@ -1557,7 +1536,36 @@ impl Sim {
             .cloned()
             .unwrap_or_default();
         let plaintext = (call.op == "GenerateDataKey").then_some(dk);
-        Ok(Output { fields, plaintext })
+        Ok(Output { fields, plaintext, plaintext_field: None })
+    }
+
+    fn generate_data_key_pair(&mut self, call: &Call, caller: &Caller, tokens: &[String]) -> Result<Output, KmsError> {
+        let a = &call.args;
+        let r = req_s(a, "KeyId")?;
+        let spec = req_s(a, "KeyPairSpec")?;
+        if !DATA_KEY_PAIR_SPECS.contains(&spec.as_str()) {
+            return Err(validation(format!("`KeyPairSpec` `{spec}` is not a data key pair spec")));
+        }
+        if !SIM_DATA_KEY_PAIR_SPECS.contains(&spec.as_str()) {
+            return Err(validation(format!("the simulator does not generate `{spec}` key pairs")));
+        }
+        let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
+        crypto::canonical_ec(&ec)?;
+        let action = format!("kms:{}", call.op);
+        let mut n = need(&action);
+        n.ec = Some(&ec);
+        n.conditions
+            .extend([cond("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT"), cond("kms:DataKeyPairSpec", spec.clone())]);
+        let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
+        let (private, public) = crypto::p256_data_key_pair()?;
+        let (blob, arn, mid) = self.seal_under(i, &ec, private.expose())?;
+        let fields = json!({ "PrivateKeyCiphertextBlob": b64(&blob), "PublicKey": b64(&public), "KeyId": arn,
+                             "KeyPairSpec": spec, "KeyMaterialId": mid })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        let plaintext = (call.op == "GenerateDataKeyPair").then_some(private);
+        Ok(Output { fields, plaintext, plaintext_field: Some("PrivateKeyPlaintext") })
     }
 
     fn mac(&mut self, call: &Call, caller: &Caller, tokens: &[String]) -> Result<Output, KmsError> {
@@ -1574,8 +1582,7 @@ impl Sim {
             None
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::Hmac];
+        let mut n = need(&action);
         n.conditions.extend([cond("kms:MacAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
         let set = self.set_of(i)?;
@@ -1612,8 +1619,7 @@ impl Sim {
             None
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::EccP256];
+        let mut n = need(&action);
         n.conditions.extend([cond("kms:SigningAlgorithm", alg.clone()), cond("kms:MessageType", mtype.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
         if alg != "ECDSA_SHA_256" {
@@ -1645,6 +1651,6 @@ enum KeyPick<'a> {
     Index(usize),
 }
 
-fn need(action: &str, rule: StateRule) -> Need<'_> {
-    Need { action, rule, kinds: &[], ec: None, conditions: BTreeMap::new(), grant_id: None }
+fn need(action: &str) -> Need<'_> {
+    Need { action, rule: rule_of(action), ec: None, conditions: BTreeMap::new(), grant_id: None }
 }

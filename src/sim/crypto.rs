@@ -308,14 +308,36 @@ pub fn p256_generate() -> Result<Secret, KmsError> {
     }
 }
 
-/// DER SubjectPublicKeyInfo is not needed here; the SEC1 uncompressed point of a P-256 key.
+/// The public key of P-256 material as KMS's `GetPublicKey` returns it: a DER-encoded X.509
+/// `SubjectPublicKeyInfo` (RFC 5280; algorithm `id-ecPublicKey` with the `prime256v1` curve,
+/// the uncompressed point as the bit string, RFC 5480).
 ///
 /// # Errors
 /// `KMSInternalException` for bad material.
 pub fn p256_public(secret: &Secret) -> Result<Vec<u8>, KmsError> {
+    use p256::pkcs8::EncodePublicKey;
     let sk = p256::ecdsa::SigningKey::from_slice(secret.expose())
         .map_err(|_| KmsError::new("KMSInternalException", "bad P-256 material"))?;
-    Ok(sk.verifying_key().to_encoded_point(false).as_bytes().to_vec())
+    let der = sk
+        .verifying_key()
+        .to_public_key_der()
+        .map_err(|_| KmsError::new("KMSInternalException", "cannot encode the P-256 public key"))?;
+    Ok(der.as_bytes().to_vec())
+}
+
+/// A fresh P-256 key pair for `GenerateDataKeyPair` (§8.4): the private key as DER PKCS#8
+/// `PrivateKeyInfo` (zeroized on drop) and the public key as DER `SubjectPublicKeyInfo`.
+///
+/// # Errors
+/// `KMSInternalException` on CSPRNG or encoding failure.
+pub fn p256_data_key_pair() -> Result<(Secret, Vec<u8>), KmsError> {
+    use p256::pkcs8::EncodePrivateKey;
+    let scalar = p256_generate()?;
+    let sk = p256::ecdsa::SigningKey::from_slice(scalar.expose())
+        .map_err(|_| KmsError::new("KMSInternalException", "bad P-256 material"))?;
+    let private =
+        sk.to_pkcs8_der().map_err(|_| KmsError::new("KMSInternalException", "cannot encode the P-256 private key"))?;
+    Ok((Secret::new(private.as_bytes().to_vec()), p256_public(&scalar)?))
 }
 
 /// ECDSA_SHA_256 signature (DER) of a RAW message or a 32-byte DIGEST.
