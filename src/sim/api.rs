@@ -11,13 +11,13 @@ use serde_json::{json, Map, Value};
 use super::authz::{default_policy, Ask, Authz};
 use super::crypto::{self, random_array, to_hex, BlobHeader, Secret};
 use super::keystore::{
-    check_operation, check_state, check_usage, hmac_params, rule_of, KeyKind, KeyState, KeyStore, Material,
-    MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
+    check_algorithm, check_operation, check_state, check_usage, hmac_params, rule_of, KeyKind, KeyState, KeyStore,
+    Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
 };
 use super::KmsError;
 use crate::eval::context::CtxValue;
 use crate::eval::principal::Caller;
-use crate::world::{Grant, Key, KeyMetadata, PolicySlot, Rotation, World, GRANT_OPERATIONS};
+use crate::world::{grant_operation_fits, Grant, Key, KeyMetadata, PolicySlot, Rotation, World, GRANT_OPERATIONS};
 
 /// 2025-01-01T00:00:00Z: the simulated clock starts here.
 pub const EPOCH_START: i64 = 1_735_689_600;
@@ -253,6 +253,7 @@ impl Sim {
                         rotation_period_days: period,
                         next_rotation: rot.enabled.then_some(sim.now + i64::from(period) * DAY),
                         on_demand_rotations: 0,
+                        stand_in_for: KeyKind::of_spec(&md.spec).is_none().then(|| md.spec.clone()),
                     },
                 );
             }
@@ -565,6 +566,41 @@ impl Sim {
                 Ok(Output::of(json!({ "Policy": text, "PolicyName": "default" })))
             }
             "PutKeyPolicy" => self.put_key_policy(call, &caller),
+            "ListKeyPolicies" => {
+                let r = req_s(a, "KeyId")?;
+                self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListKeyPolicies"), &[])?;
+                Ok(Output::of(json!({ "PolicyNames": ["default"], "Truncated": false })))
+            }
+            "UpdateKeyDescription" => {
+                let r = req_s(a, "KeyId")?;
+                let d = s_arg(a, "Description").ok_or_else(|| validation("`Description` is required"))?;
+                if d.len() > 8192 {
+                    return Err(validation("`Description` is longer than 8192 characters"));
+                }
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:UpdateKeyDescription"), &[])?;
+                if let Some(k) = self.store.keys.get_mut(i) {
+                    k.description = d;
+                }
+                self.sync(i);
+                Ok(Output::default())
+            }
+            "TagResource" | "UntagResource" => self.tag_op(call, &caller),
+            "ListResourceTags" => {
+                let r = req_s(a, "KeyId")?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListResourceTags"), &[])?;
+                let wi = self.key(i)?.world_index;
+                let tags: Vec<Value> = self
+                    .authz
+                    .world
+                    .keys
+                    .get(wi)
+                    .and_then(|k| k.tags.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
+                    .collect();
+                Ok(Output::of(json!({ "Tags": tags, "Truncated": false })))
+            }
             "CreateAlias" | "UpdateAlias" | "DeleteAlias" => self.alias_op(call, &caller),
             "ListAliases" => self.list_aliases(call, &caller),
             "CreateGrant" => self.create_grant(call, &caller, &tokens),
@@ -651,14 +687,23 @@ impl Sim {
         self.store.keys.iter().find(|k| k.world_index == world_key && !k.deleted)
     }
 
-    /// Asks the evaluator alone (for actions the simulator cannot replay as an API call):
-    /// `Ok` when allowed, `AccessDeniedException` otherwise.
+    /// Asks the evaluator alone (for actions the simulator cannot replay as an API call, and
+    /// for the pre-checks of `prove`): `Ok` when allowed, `AccessDeniedException` otherwise. The
+    /// call's `EncryptionContext` and `GrantTokens` arguments and its conditions are used;
+    /// `grant_id` names the grant of `RetireGrant`/`RevokeGrant`.
     ///
     /// # Errors
     /// `AccessDeniedException`, or the caller cannot be parsed.
-    pub fn authorize_only(&mut self, call: &Call, action: &str, world_key: usize) -> Result<(), KmsError> {
+    pub fn authorize_only(
+        &mut self,
+        call: &Call,
+        action: &str,
+        world_key: usize,
+        grant_id: Option<&str>,
+    ) -> Result<(), KmsError> {
         let caller = self.caller(call)?;
         let ec = ec_arg(&call.args, "EncryptionContext")?;
+        let tokens = list_arg(&call.args, "GrantTokens");
         let i = self.store.keys.iter().position(|k| k.world_index == world_key).unwrap_or(usize::MAX);
         let grants = self.store.grants.get(&i).cloned().unwrap_or_default();
         let ask = Ask {
@@ -668,12 +713,142 @@ impl Sim {
             ec: ec.as_ref(),
             conditions: &call.conditions,
             via_alias: None,
-            grant_tokens: &[],
-            grant_id: None,
+            grant_tokens: &tokens,
+            grant_id,
             assume_identity_allows: call.assume_identity_allows,
             region: &call.region,
         };
         self.authz.require(&ask, &grants, self.now).map(|_| ())
+    }
+
+    /// [`Sim::authorize_only`] for an action without a key resource (`kms:CreateKey`, …),
+    /// decided by identity policies alone.
+    ///
+    /// # Errors
+    /// `AccessDeniedException`, or the caller cannot be parsed.
+    pub fn authorize_iam_only(&mut self, call: &Call, action: &str) -> Result<(), KmsError> {
+        let caller = self.caller(call)?;
+        self.iam_only(call, &caller, action)
+    }
+
+    fn store_index(&self, world_key: usize) -> Result<usize, KmsError> {
+        self.store
+            .keys
+            .iter()
+            .position(|k| k.world_index == world_key && !k.deleted)
+            .ok_or_else(|| KmsError::new("NotFoundException", "no such key in the simulator"))
+    }
+
+    /// Setup for proofs, not a KMS API call: a symmetric key in `account` and `region` with
+    /// `policy`, created without authorization. Returns its world index.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocumentException` for a bad policy; `KMSInternalException` when the
+    /// CSPRNG fails.
+    pub fn setup_key(&mut self, account: &str, region: &str, policy: &str) -> Result<usize, KmsError> {
+        let id = Self::new_key_id(false)?;
+        let spec = "SYMMETRIC_DEFAULT";
+        let i = self.add_key(&id, account, region, policy, String::new(), MrkRole::None, spec, "ENCRYPT_DECRYPT")?;
+        let m = Material::generate(KeyKind::Symmetric, spec, self.now, "CREATE")?;
+        self.store.materials.insert(
+            (account.to_string(), id),
+            MaterialSet {
+                kind: KeyKind::Symmetric,
+                spec: spec.to_string(),
+                versions: vec![m],
+                rotation_enabled: false,
+                rotation_period_days: 365,
+                next_rotation: None,
+                on_demand_rotations: 0,
+                stand_in_for: None,
+            },
+        );
+        self.sync(i);
+        Ok(self.key(i)?.world_index)
+    }
+
+    /// Setup for proofs, not a KMS API call: a grant on the key with world index `world_key`,
+    /// created long ago (propagated), without authorization. Returns its id.
+    ///
+    /// # Errors
+    /// `NotFoundException` when the simulator holds no such key.
+    pub fn setup_grant(&mut self, world_key: usize, grantee: &str, operations: &[&str]) -> Result<String, KmsError> {
+        let i = self.store_index(world_key)?;
+        let k = self.key(i)?.clone();
+        let grant = Grant {
+            id: to_hex(&random_array::<32>()?),
+            name: Some("keyproof-proof".into()),
+            key_arn: k.arn.clone(),
+            grantee: grantee.to_string(),
+            issuing_account: Some(format!("arn:aws:iam::{}:root", k.account)),
+            operations: operations.iter().map(|o| (*o).to_string()).collect(),
+            ..Grant::default()
+        };
+        let id = grant.id.clone();
+        let created = self.now - super::keystore::GRANT_PROPAGATION_SECONDS;
+        self.store.grants.entry(i).or_default().push(SimGrant { grant, created, tokens: Vec::new() });
+        Ok(id)
+    }
+
+    /// The grant ids of the key with world index `world_key`, in creation order.
+    #[must_use]
+    pub fn grant_ids(&self, world_key: usize) -> Vec<String> {
+        self.store_index(world_key)
+            .ok()
+            .and_then(|i| self.store.grants.get(&i))
+            .map(|gs| gs.iter().map(|g| g.grant.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Setup for proofs, not a KMS API call: an alias `name` for the key with world index
+    /// `world_key`, in the key's account and Region.
+    ///
+    /// # Errors
+    /// `NotFoundException` when the simulator holds no such key.
+    pub fn setup_alias(&mut self, world_key: usize, name: &str) -> Result<(), KmsError> {
+        let k = self.key(self.store_index(world_key)?)?.clone();
+        self.store.aliases.insert((k.account, k.region, name.to_string()), k.id);
+        self.authz.sync_aliases(&self.store);
+        Ok(())
+    }
+
+    /// Setup for proofs, not a KMS API call: the signature (`Verify`) or MAC (`VerifyMac`) of
+    /// `msg` under the current material of the key with world index `world_key`, without
+    /// authorization; `None` when the key cannot produce one with `algorithm`.
+    #[must_use]
+    pub fn setup_signature(
+        &self,
+        world_key: usize,
+        op: &str,
+        algorithm: &str,
+        msg: &[u8],
+        digest: bool,
+    ) -> Option<Vec<u8>> {
+        let set = self.set_of(self.store_index(world_key).ok()?).ok()?;
+        let m = set.current()?;
+        match (op, set.kind) {
+            ("Verify", KeyKind::EccP256) if algorithm == "ECDSA_SHA_256" => {
+                crypto::p256_sign(&m.bytes, msg, digest).ok()
+            }
+            ("VerifyMac", KeyKind::Hmac) if hmac_params(&set.spec).1 == algorithm => {
+                crypto::hmac(algorithm, &m.bytes, msg).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The world's `KeySpec` when the key with world index `world_key` holds symmetric
+    /// material in place of a spec the simulator does not support.
+    #[must_use]
+    pub fn material_stand_in(&self, world_key: usize) -> Option<String> {
+        self.set_of(self.store_index(world_key).ok()?).ok()?.stand_in_for.clone()
+    }
+
+    /// The key type and `KeySpec` of the key with world index `world_key`.
+    #[must_use]
+    pub fn kind_of_world(&self, world_key: usize) -> Option<(KeyKind, String)> {
+        let set = self.set_of(self.store_index(world_key).ok()?).ok()?;
+        Some((set.kind, set.spec.clone()))
     }
 
     /// Authorizes an action without a key resource (IAM only) against a placeholder key.
@@ -898,6 +1073,7 @@ impl Sim {
                     rotation_period_days: 365,
                     next_rotation: None,
                     on_demand_rotations: 0,
+                    stand_in_for: None,
                 },
             );
         }
@@ -1211,6 +1387,65 @@ impl Sim {
         Ok(Output::default())
     }
 
+    /// `TagResource` / `UntagResource`: the tags live on the world key, where they are
+    /// `aws:ResourceTag/…` for every later request (§4.5); the request's tags are
+    /// `aws:RequestTag/…` and `aws:TagKeys`.
+    fn tag_op(&mut self, call: &Call, caller: &Caller) -> Result<Output, KmsError> {
+        let a = &call.args;
+        let r = req_s(a, "KeyId")?;
+        let tag_error = |m: String| KmsError::new("TagException", m);
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        let keys: Vec<String> = if call.op == "TagResource" {
+            let list = match a.get("Tags") {
+                Some(Value::Array(l)) if !l.is_empty() => l.clone(),
+                _ => return Err(validation("`Tags` is required")),
+            };
+            for t in &list {
+                let k = t.get("TagKey").and_then(Value::as_str).unwrap_or_default();
+                let v = t.get("TagValue").and_then(Value::as_str).unwrap_or_default();
+                if k.is_empty() || k.len() > 128 || v.len() > 256 {
+                    return Err(tag_error(format!("tag `{k}`: keys have 1-128 characters, values 0-256")));
+                }
+                if k.starts_with("aws:") {
+                    return Err(tag_error(format!("tag `{k}`: the `aws:` prefix is reserved")));
+                }
+                tags.insert(k.to_string(), v.to_string());
+            }
+            tags.keys().cloned().collect()
+        } else {
+            let l = list_arg(a, "TagKeys");
+            if l.is_empty() {
+                return Err(validation("`TagKeys` is required"));
+            }
+            l
+        };
+        let action = format!("kms:{}", call.op);
+        let mut n = need(&action);
+        for (k, v) in &tags {
+            n.conditions.extend([cond(&format!("aws:RequestTag/{k}"), v.clone())]);
+        }
+        n.conditions.insert("aws:TagKeys".into(), CtxValue::Multi(keys.clone()));
+        let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
+        let wi = self.key(i)?.world_index;
+        let current = self.authz.world.keys.get(wi).and_then(|k| k.tags.clone()).unwrap_or_default();
+        let mut next = current;
+        if call.op == "TagResource" {
+            next.extend(tags);
+            if next.len() > 50 {
+                return Err(tag_error("a key has at most 50 tags".into()));
+            }
+        } else {
+            for k in &keys {
+                next.remove(k);
+            }
+        }
+        if let Some(w) = self.authz.world.keys.get_mut(wi) {
+            w.tags = Some(next);
+        }
+        self.authz.touch();
+        Ok(Output::default())
+    }
+
     fn list_aliases(&mut self, call: &Call, caller: &Caller) -> Result<Output, KmsError> {
         self.iam_only(call, caller, "kms:ListAliases")?;
         let account = caller.account().unwrap_or_default().to_string();
@@ -1260,24 +1495,8 @@ impl Sim {
         }
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, tokens)?;
         let k = self.key(i)?.clone();
-        let kind = self.set_of(i)?.kind;
-        let allowed: &[&str] = match kind {
-            KeyKind::Symmetric => &[
-                "Decrypt",
-                "Encrypt",
-                "GenerateDataKey",
-                "GenerateDataKeyWithoutPlaintext",
-                "GenerateDataKeyPair",
-                "GenerateDataKeyPairWithoutPlaintext",
-                "ReEncryptFrom",
-                "ReEncryptTo",
-            ],
-            KeyKind::Hmac => &["GenerateMac", "VerifyMac"],
-            KeyKind::EccP256 => &["Sign", "Verify", "GetPublicKey"],
-        };
-        if let Some(bad) = ops.iter().find(|o| {
-            !allowed.contains(&o.as_str()) && !matches!(o.as_str(), "DescribeKey" | "CreateGrant" | "RetireGrant")
-        }) {
+        let set = self.set_of(i)?;
+        if let Some(bad) = ops.iter().find(|o| !grant_operation_fits(o, &set.spec, set.kind.usage())) {
             return Err(validation(format!("grant operation `{bad}` is not valid for this key type")));
         }
         let token = format!("sim-grant-token-{}", to_hex(&random_array::<24>()?));
@@ -1586,9 +1805,7 @@ impl Sim {
         n.conditions.extend([cond("kms:MacAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
         let set = self.set_of(i)?;
-        if hmac_params(&set.spec).1 != alg {
-            return Err(KmsError::new("InvalidKeyUsageException", format!("`{alg}` is not valid for {}", set.spec)));
-        }
+        check_algorithm(set.kind, &set.spec, &alg)?;
         let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
         let mac = crypto::hmac(&alg, &m.bytes, &msg)?;
         let arn = self.key(i)?.arn.clone();
@@ -1622,10 +1839,8 @@ impl Sim {
         let mut n = need(&action);
         n.conditions.extend([cond("kms:SigningAlgorithm", alg.clone()), cond("kms:MessageType", mtype.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
-        if alg != "ECDSA_SHA_256" {
-            return Err(KmsError::new("InvalidKeyUsageException", format!("`{alg}` is not valid for ECC_NIST_P256")));
-        }
         let set = self.set_of(i)?;
+        check_algorithm(set.kind, &set.spec, &alg)?;
         let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
         let digest = mtype == "DIGEST";
         let arn = self.key(i)?.arn.clone();

@@ -269,6 +269,30 @@ pub fn check_operation(op: &str, kind: KeyKind, mrk: MrkRole, arn: &str) -> Resu
     }
 }
 
+/// The algorithm check (§8.1): the encryption, signing or MAC algorithm of a request must be
+/// the key's.
+///
+/// # Errors
+/// `InvalidKeyUsageException`.
+pub fn check_algorithm(kind: KeyKind, spec: &str, algorithm: &str) -> Result<(), KmsError> {
+    if algorithm == key_algorithm(kind, spec) {
+        Ok(())
+    } else {
+        Err(KmsError::new("InvalidKeyUsageException", format!("`{algorithm}` is not valid for {spec}")))
+    }
+}
+
+/// The one algorithm of a key the simulator supports: `SYMMETRIC_DEFAULT`, `HMAC_SHA_…` or
+/// `ECDSA_SHA_256`.
+#[must_use]
+pub fn key_algorithm(kind: KeyKind, spec: &str) -> &'static str {
+    match kind {
+        KeyKind::Symmetric => "SYMMETRIC_DEFAULT",
+        KeyKind::Hmac => hmac_params(spec).1,
+        KeyKind::EccP256 => "ECDSA_SHA_256",
+    }
+}
+
 /// HMAC key length (bytes) and algorithm of a spec.
 #[must_use]
 pub fn hmac_params(spec: &str) -> (usize, &'static str) {
@@ -326,6 +350,9 @@ pub struct MaterialSet {
     pub next_rotation: Option<i64>,
     /// On-demand rotations done.
     pub on_demand_rotations: u32,
+    /// The world's `KeySpec` when the simulator does not support it and holds symmetric
+    /// material in its place (keys adopted by [`super::api::Sim::from_world`]).
+    pub stand_in_for: Option<String>,
 }
 
 impl MaterialSet {
