@@ -57,7 +57,8 @@ fn api_call(action: &str) -> &str {
 }
 
 /// Every KMS action on every key of `fixtures/prove` (a multi-Region key and its replica, an
-/// HMAC key, an `ECC_NIST_P256` key and an `RSA_2048` key the simulator only stands in for):
+/// HMAC key, an `ECC_NIST_P256` key, an `RSA_2048` key and an `ECC_NIST_P384` key the simulator
+/// only stands in for):
 /// every claim replays as predicted, the actions an API call can exercise are replayed as that
 /// call (with `ReEncryptFrom`/`ReEncryptTo` as a real `ReEncrypt`), and the rest are decided by
 /// the evaluator alone with a reason.
@@ -66,10 +67,12 @@ fn prove_every_action_on_every_key_type() {
     use std::collections::{BTreeMap, BTreeSet};
 
     use keyproof::ingest::{load, LoadOptions};
-    use keyproof::sim::prove::{expand_action, EVALUATOR_ONLY};
+    use keyproof::sim::prove::{expand_action, Prover, EVALUATOR_ONLY};
 
     let world = load(&["fixtures/prove".to_string()], &LoadOptions::default());
-    assert_eq!(world.keys.len(), 5, "keys of fixtures/prove");
+    assert_eq!(world.keys.len(), 6, "keys of fixtures/prove");
+    let prover = Prover::new(&world);
+    let mut rsa_signed = false;
     assert_eq!(expand_action("kms:ReEncrypt*"), ["kms:ReEncryptFrom", "kms:ReEncryptTo"]);
     let actions = expand_action("kms:*");
     let mut failures = Vec::new();
@@ -79,8 +82,10 @@ fn prove_every_action_on_every_key_type() {
     for key in 0..world.keys.len() {
         for a in &actions {
             let ans = who_can(&world, &Query { key, action: a.clone(), direct_only: false });
-            for p in prove(&world, key, &ans) {
+            for p in prover.prove(key, &ans) {
                 n_claims += 1;
+                rsa_signed |= world.keys[key].arn.contains("4444dddd")
+                    && p.steps.iter().any(|s| s.call == "Sign" && s.outcome == "ok");
                 if !p.proved {
                     failures.push(format!("{} {a}: {} {}: {:#?}", world.keys[key].arn, p.principal, p.claim, p.steps));
                 }
@@ -144,8 +149,10 @@ fn prove_every_action_on_every_key_type() {
     for (a, _) in EVALUATOR_ONLY {
         assert!(!replayed.contains(*a), "`{a}` cannot be replayed");
     }
-    // The RSA key has symmetric material standing in: its signatures are the evaluator's.
-    assert!(evaluated.get("kms:Sign").is_some_and(|n| n.iter().any(|n| n.contains("RSA_2048"))), "{evaluated:#?}");
+    // The RSA_2048 key signs for real (RSASSA_PSS_SHA_256, its policy's algorithm).
+    assert!(rsa_signed, "no RSA signature was replayed");
+    // The ECC_NIST_P384 key has symmetric material standing in: its signatures are the evaluator's.
+    assert!(evaluated.get("kms:Sign").is_some_and(|n| n.iter().any(|n| n.contains("ECC_NIST_P384"))), "{evaluated:#?}");
     // `ReplicateKey` by a principal without `kms:CreateKey` is the evaluator's.
     assert!(evaluated.get("kms:ReplicateKey").is_some_and(|n| n.iter().any(|n| n.contains("kms:CreateKey"))));
 }

@@ -5,7 +5,7 @@ use clap::Args;
 use super::eval::AnswerFormat;
 use super::inputs::InputArgs;
 use super::{print_error, write_output, ExitStatus};
-use crate::sim::prove::{expand_action, prove, text, Proof};
+use crate::sim::prove::{expand_action, text, Proof, Prover};
 use crate::solve::{who_can, Query};
 
 /// Arguments of `keyproof prove`.
@@ -49,10 +49,11 @@ pub fn run(args: &ProveArgs) -> ExitStatus {
     } else {
         args.actions.iter().flat_map(|a| expand_action(a)).collect()
     };
+    let prover = Prover::new(&world);
     let mut proofs = Vec::new();
     for a in &actions {
         let ans = who_can(&world, &Query { key, action: a.clone(), direct_only: false });
-        proofs.extend(prove(&world, key, &ans));
+        proofs.extend(prover.prove(key, &ans));
     }
     let out = match args.format {
         AnswerFormat::Json => {

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use super::authz::{default_policy, Ask, Authz};
 use super::crypto::{self, random_array, to_hex, BlobHeader, Secret};
 use super::keystore::{
-    check_algorithm, check_operation, check_state, check_usage, hmac_params, rule_of, KeyKind, KeyState, KeyStore,
-    Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
+    check_algorithm, check_operation, check_state, check_usage, hmac_params, key_algorithms, rule_of, KeyKind,
+    KeyState, KeyStore, Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
 };
 use super::KmsError;
 use crate::eval::context::CtxValue;
@@ -37,7 +37,7 @@ const DATA_KEY_PAIR_SPECS: &[&str] = &[
 ];
 
 /// The ones the simulator generates.
-pub const SIM_DATA_KEY_PAIR_SPECS: &[&str] = &["ECC_NIST_P256"];
+pub const SIM_DATA_KEY_PAIR_SPECS: &[&str] = &["ECC_NIST_P256", "RSA_2048"];
 
 /// One API call.
 #[derive(Clone, Debug, Default)]
@@ -205,6 +205,17 @@ impl Sim {
     /// # Errors
     /// `KMSInternalException` when the CSPRNG fails.
     pub fn from_world(world: World) -> Result<Sim, KmsError> {
+        Sim::from_world_with(world, &BTreeMap::new())
+    }
+
+    /// [`Sim::from_world`], taking the material of a key from `materials` (by account and key
+    /// id) when it is there: simulators built again and again for one world (one per replayed
+    /// claim in `prove`) share their key material instead of generating it each time (RSA key
+    /// generation is slow).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the CSPRNG fails.
+    pub fn from_world_with(world: World, materials: &BTreeMap<(String, String), MaterialSet>) -> Result<Sim, KmsError> {
         let mut sim = Sim::new(world);
         let keys: Vec<Key> = sim.authz.world.keys.clone();
         for (i, k) in keys.iter().enumerate() {
@@ -236,6 +247,9 @@ impl Sim {
                 sk.transient_until = Some(sim.now + TRANSIENT_STATE_SECONDS);
             }
             let mk = (k.account.clone(), k.id.clone());
+            if let (false, Some(m)) = (sim.store.materials.contains_key(&mk), materials.get(&mk)) {
+                sim.store.materials.insert(mk.clone(), m.clone());
+            }
             if !sim.store.materials.contains_key(&mk) {
                 let rot = k.rotation.clone().unwrap_or(Rotation { enabled: false, period_days: None });
                 let period = rot.period_days.unwrap_or(365);
@@ -638,10 +652,14 @@ impl Sim {
                 let set = self.set_of(i)?;
                 let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
                 // DER SubjectPublicKeyInfo, as KMS returns it.
-                let pk = crypto::p256_public(&m.bytes)?;
-                Ok(Output::of(json!({ "KeyId": self.key(i)?.arn, "PublicKey": b64(&pk), "KeySpec": "ECC_NIST_P256",
-                    "CustomerMasterKeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY",
-                    "SigningAlgorithms": ["ECDSA_SHA_256"] })))
+                let pk = if set.kind == KeyKind::Rsa2048 {
+                    crypto::rsa_public(&m.bytes)?
+                } else {
+                    crypto::p256_public(&m.bytes)?
+                };
+                Ok(Output::of(json!({ "KeyId": self.key(i)?.arn, "PublicKey": b64(&pk), "KeySpec": set.spec,
+                    "CustomerMasterKeySpec": set.spec, "KeyUsage": set.kind.usage(),
+                    "SigningAlgorithms": key_algorithms(set.kind, &set.spec) })))
             }
             "GenerateRandom" => {
                 let n = u_arg(a, "NumberOfBytes")?.ok_or_else(|| validation("`NumberOfBytes` is required"))?;
@@ -830,6 +848,7 @@ impl Sim {
             ("Verify", KeyKind::EccP256) if algorithm == "ECDSA_SHA_256" => {
                 crypto::p256_sign(&m.bytes, msg, digest).ok()
             }
+            ("Verify", KeyKind::Rsa2048) => crypto::rsa_sign(&m.bytes, algorithm, msg, digest).ok(),
             ("VerifyMac", KeyKind::Hmac) if hmac_params(&set.spec).1 == algorithm => {
                 crypto::hmac(algorithm, &m.bytes, msg).ok()
             }
@@ -992,10 +1011,8 @@ impl Sim {
         if usage != kind.usage() {
             return Err(validation(format!("KeyUsage `{usage}` is not valid for KeySpec `{spec}`")));
         }
+        // Every key type the simulator supports may be multi-Region (§7.7).
         let multi = bool_arg(a, "MultiRegion");
-        if multi && kind != KeyKind::Symmetric && kind != KeyKind::Hmac && kind != KeyKind::EccP256 {
-            return Err(KmsError::new("UnsupportedOperationException", "multi-Region is not supported for this key"));
-        }
         let description = s_arg(a, "Description").unwrap_or_default();
         if description.len() > 8192 {
             return Err(validation("`Description` is longer than 8192 characters"));
@@ -1089,10 +1106,11 @@ impl Sim {
             "KeyState": k.state.as_str(), "Origin": "AWS_KMS", "KeyManager": k.manager, "KeySpec": set.spec,
             "CustomerMasterKeySpec": set.spec, "MultiRegion": k.mrk != MrkRole::None,
         });
+        let algorithms = json!(key_algorithms(set.kind, &set.spec));
         match set.kind {
-            KeyKind::Symmetric => md["EncryptionAlgorithms"] = json!(["SYMMETRIC_DEFAULT"]),
-            KeyKind::Hmac => md["MacAlgorithms"] = json!([hmac_params(&set.spec).1]),
-            KeyKind::EccP256 => md["SigningAlgorithms"] = json!(["ECDSA_SHA_256"]),
+            KeyKind::Symmetric => md["EncryptionAlgorithms"] = algorithms,
+            KeyKind::Hmac => md["MacAlgorithms"] = algorithms,
+            KeyKind::EccP256 | KeyKind::Rsa2048 => md["SigningAlgorithms"] = algorithms,
         }
         if let Some(d) = k.deletion_date {
             md["DeletionDate"] = json!(iso(d));
@@ -1776,7 +1794,13 @@ impl Sim {
         n.conditions
             .extend([cond("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT"), cond("kms:DataKeyPairSpec", spec.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
-        let (private, public) = crypto::p256_data_key_pair()?;
+        let (private, public) = if spec == "RSA_2048" {
+            let private = crypto::rsa_generate(2048)?;
+            let public = crypto::rsa_public(&private)?;
+            (private, public)
+        } else {
+            crypto::p256_data_key_pair()?
+        };
         let (blob, arn, mid) = self.seal_under(i, &ec, private.expose())?;
         let fields = json!({ "PrivateKeyCiphertextBlob": b64(&blob), "PublicKey": b64(&public), "KeyId": arn,
                              "KeyPairSpec": spec, "KeyMaterialId": mid })
@@ -1844,12 +1868,20 @@ impl Sim {
         let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
         let digest = mtype == "DIGEST";
         let arn = self.key(i)?.arn.clone();
+        let rsa = set.kind == KeyKind::Rsa2048;
         match sig {
             None => {
-                let s = crypto::p256_sign(&m.bytes, &msg, digest)?;
+                let s = if rsa {
+                    crypto::rsa_sign(&m.bytes, &alg, &msg, digest)?
+                } else {
+                    crypto::p256_sign(&m.bytes, &msg, digest)?
+                };
                 Ok(Output::of(json!({ "Signature": b64(&s), "SigningAlgorithm": alg, "KeyId": arn })))
             }
-            Some(s) if crypto::p256_verify(&m.bytes, &msg, digest, &s) => {
+            Some(s)
+                if (rsa && crypto::rsa_verify(&m.bytes, &alg, &msg, digest, &s))
+                    || (!rsa && crypto::p256_verify(&m.bytes, &msg, digest, &s)) =>
+            {
                 Ok(Output::of(json!({ "SignatureValid": true, "SigningAlgorithm": alg, "KeyId": arn })))
             }
             Some(_) => Err(KmsError::new("KMSInvalidSignatureException", "")),

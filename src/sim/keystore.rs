@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::crypto::{p256_generate, random_array, Secret};
+use super::crypto::{p256_generate, random_array, rsa_generate, Secret};
 use super::KmsError;
 
 /// A key state (§7.2).
@@ -192,6 +192,8 @@ pub enum KeyKind {
     Hmac,
     /// `ECC_NIST_P256` / `SIGN_VERIFY`.
     EccP256,
+    /// `RSA_2048` / `SIGN_VERIFY` (RSASSA-PSS and RSASSA-PKCS1-v1_5 with SHA-256/384/512).
+    Rsa2048,
 }
 
 impl KeyKind {
@@ -202,6 +204,7 @@ impl KeyKind {
             "SYMMETRIC_DEFAULT" => Some(KeyKind::Symmetric),
             "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => Some(KeyKind::Hmac),
             "ECC_NIST_P256" => Some(KeyKind::EccP256),
+            "RSA_2048" => Some(KeyKind::Rsa2048),
             _ => None,
         }
     }
@@ -212,7 +215,7 @@ impl KeyKind {
         match self {
             KeyKind::Symmetric => "ENCRYPT_DECRYPT",
             KeyKind::Hmac => "GENERATE_VERIFY_MAC",
-            KeyKind::EccP256 => "SIGN_VERIFY",
+            KeyKind::EccP256 | KeyKind::Rsa2048 => "SIGN_VERIFY",
         }
     }
 }
@@ -234,7 +237,7 @@ pub fn check_usage(op: &str, kind: KeyKind, arn: &str) -> Result<(), KmsError> {
         | "GenerateDataKeyPair"
         | "GenerateDataKeyPairWithoutPlaintext" => kind == KeyKind::Symmetric,
         "GenerateMac" | "VerifyMac" => kind == KeyKind::Hmac,
-        "Sign" | "Verify" | "GetPublicKey" => kind == KeyKind::EccP256,
+        "Sign" | "Verify" | "GetPublicKey" => matches!(kind, KeyKind::EccP256 | KeyKind::Rsa2048),
         _ => true,
     };
     if ok {
@@ -275,22 +278,41 @@ pub fn check_operation(op: &str, kind: KeyKind, mrk: MrkRole, arn: &str) -> Resu
 /// # Errors
 /// `InvalidKeyUsageException`.
 pub fn check_algorithm(kind: KeyKind, spec: &str, algorithm: &str) -> Result<(), KmsError> {
-    if algorithm == key_algorithm(kind, spec) {
+    if key_algorithms(kind, spec).contains(&algorithm) {
         Ok(())
     } else {
         Err(KmsError::new("InvalidKeyUsageException", format!("`{algorithm}` is not valid for {spec}")))
     }
 }
 
-/// The one algorithm of a key the simulator supports: `SYMMETRIC_DEFAULT`, `HMAC_SHA_…` or
-/// `ECDSA_SHA_256`.
+/// The algorithms of a key (§8.1): `EncryptionAlgorithms`, `MacAlgorithms` or
+/// `SigningAlgorithms` in `DescribeKey`.
+#[must_use]
+pub fn key_algorithms(kind: KeyKind, spec: &str) -> &'static [&'static str] {
+    match kind {
+        KeyKind::Symmetric => &["SYMMETRIC_DEFAULT"],
+        KeyKind::Hmac => match hmac_params(spec).1 {
+            "HMAC_SHA_224" => &["HMAC_SHA_224"],
+            "HMAC_SHA_384" => &["HMAC_SHA_384"],
+            "HMAC_SHA_512" => &["HMAC_SHA_512"],
+            _ => &["HMAC_SHA_256"],
+        },
+        KeyKind::EccP256 => &["ECDSA_SHA_256"],
+        KeyKind::Rsa2048 => &[
+            "RSASSA_PSS_SHA_256",
+            "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512",
+            "RSASSA_PKCS1_V1_5_SHA_256",
+            "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512",
+        ],
+    }
+}
+
+/// The first algorithm of a key ([`key_algorithms`]).
 #[must_use]
 pub fn key_algorithm(kind: KeyKind, spec: &str) -> &'static str {
-    match kind {
-        KeyKind::Symmetric => "SYMMETRIC_DEFAULT",
-        KeyKind::Hmac => hmac_params(spec).1,
-        KeyKind::EccP256 => "ECDSA_SHA_256",
-    }
+    key_algorithms(kind, spec).first().copied().unwrap_or("SYMMETRIC_DEFAULT")
 }
 
 /// HMAC key length (bytes) and algorithm of a spec.
@@ -327,6 +349,7 @@ impl Material {
             KeyKind::Symmetric => Secret::random(32)?,
             KeyKind::Hmac => Secret::random(hmac_params(spec).0)?,
             KeyKind::EccP256 => p256_generate()?,
+            KeyKind::Rsa2048 => rsa_generate(2048)?,
         };
         Ok(Material { id: random_array::<32>()?, bytes, created: now, how })
     }

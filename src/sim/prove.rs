@@ -18,8 +18,8 @@ use serde_json::{json, Map, Value};
 
 use super::api::{Call, Sim, SIM_DATA_KEY_PAIR_SPECS};
 use super::keystore::{
-    check_algorithm, check_operation, check_state, check_usage, key_algorithm, rule_of, KeyKind, MrkRole, SimKey,
-    StateRule,
+    check_algorithm, check_operation, check_state, check_usage, key_algorithm, rule_of, KeyKind, MaterialSet, MrkRole,
+    SimKey, StateRule,
 };
 use super::KmsError;
 use crate::eval::authorize::{authorize_assume_role_with, Decision};
@@ -286,7 +286,8 @@ fn plan_sign_mac(
     let (alg_key, fallback) = if mac {
         ("kms:MacAlgorithm", if kind == KeyKind::Hmac { key_algorithm(kind, &spec) } else { "HMAC_SHA_256" })
     } else {
-        ("kms:SigningAlgorithm", "ECDSA_SHA_256")
+        let signs = check_usage("Sign", kind, "").is_ok();
+        ("kms:SigningAlgorithm", if signs { key_algorithm(kind, &spec) } else { "ECDSA_SHA_256" })
     };
     let given = take_single(conditions, alg_key);
     if given.is_none() && !r.allowed {
@@ -695,11 +696,43 @@ fn replay(
 
 const OPEN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"RewrittenByEscalation","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
 
-fn prove_entry(world: &World, key: usize, action: &str, e: &Entry) -> Proof {
+/// Replays who-can answers about one world. The key material of the world is made once and
+/// shared by the fresh simulator each claim gets.
+#[derive(Debug)]
+pub struct Prover<'w> {
+    world: &'w World,
+    materials: BTreeMap<(String, String), MaterialSet>,
+}
+
+impl<'w> Prover<'w> {
+    /// A prover for a world.
+    #[must_use]
+    pub fn new(world: &'w World) -> Self {
+        let materials = Sim::from_world(world.fork()).map(|s| s.store.materials).unwrap_or_default();
+        Self { world, materials }
+    }
+
+    /// Replays every entry of a who-can answer about the key with world index `key`.
+    #[must_use]
+    pub fn prove(&self, key: usize, answer: &Answer) -> Vec<Proof> {
+        answer.principals.iter().map(|e| self.prove_entry(key, &answer.action, e)).collect()
+    }
+
+    fn fresh(&self) -> Result<Sim, KmsError> {
+        Sim::from_world_with(self.world.fork(), &self.materials)
+    }
+
+    fn prove_entry(&self, key: usize, action: &str, e: &Entry) -> Proof {
+        prove_entry(self, key, action, e)
+    }
+}
+
+fn prove_entry(prover: &Prover<'_>, key: usize, action: &str, e: &Entry) -> Proof {
+    let world = prover.world;
     let mut steps = Vec::new();
     let claim =
         if e.unconditional { format!("can {action}") } else { format!("can {action} when {}", e.condition_text) };
-    let fresh = || Sim::from_world(world.fork());
+    let fresh = || prover.fresh();
     let Ok(mut sim) = fresh() else {
         return Proof { principal: e.principal.clone(), claim, steps, proved: false };
     };
@@ -785,10 +818,11 @@ fn prove_entry(world: &World, key: usize, action: &str, e: &Entry) -> Proof {
     Proof { principal: e.principal.clone(), claim, steps, proved }
 }
 
-/// Replays every entry of a who-can answer.
+/// Replays every entry of a who-can answer (one [`Prover`] for one answer; several answers
+/// about one world share a [`Prover`]).
 #[must_use]
 pub fn prove(world: &World, key: usize, answer: &Answer) -> Vec<Proof> {
-    answer.principals.iter().map(|e| prove_entry(world, key, &answer.action, e)).collect()
+    Prover::new(world).prove(key, answer)
 }
 
 /// The actions an `--action` pattern names: the KMS actions of the catalogue it matches
