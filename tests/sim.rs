@@ -131,3 +131,102 @@ proptest! {
         prop_assert!(open(&other_material, &blob, &ctx).is_err());
     }
 }
+
+/// `GetPublicKey` returns a DER SubjectPublicKeyInfo (as KMS does): decoded outside the
+/// simulator with the `p256` crate's SPKI reader, it verifies a `Sign` output.
+#[test]
+fn get_public_key_is_spki_and_verifies_outside() {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use keyproof::sim::{Call, Sim};
+    use p256::ecdsa::signature::Verifier as _;
+    use p256::pkcs8::DecodePublicKey as _;
+
+    let mut sim = Sim::new(keyproof::world::World::default());
+    let root = "arn:aws:iam::111122223333:root";
+    let mut call = |op: &str, args: serde_json::Value| {
+        let c = Call {
+            op: op.into(),
+            caller: root.into(),
+            region: "us-east-1".into(),
+            args: args.as_object().unwrap().clone(),
+            ..Call::default()
+        };
+        sim.call(&c).unwrap_or_else(|e| panic!("{op}: {e}")).fields
+    };
+    let key = call("CreateKey", serde_json::json!({ "KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY" }));
+    let id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let msg = b"invoice 7";
+    let signed = call(
+        "Sign",
+        serde_json::json!({ "KeyId": id, "Message": B64.encode(msg), "SigningAlgorithm": "ECDSA_SHA_256" }),
+    );
+    let sig = B64.decode(signed["Signature"].as_str().unwrap()).unwrap();
+    let pk = call("GetPublicKey", serde_json::json!({ "KeyId": id }));
+    let der = B64.decode(pk["PublicKey"].as_str().unwrap()).unwrap();
+    // SEQUENCE (89 bytes) { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (66 bytes) }.
+    assert_eq!(der.len(), 91);
+    assert_eq!(&der[..2], &[0x30, 0x59]);
+    let vk = p256::ecdsa::VerifyingKey::from_public_key_der(&der).unwrap();
+    let sig = p256::ecdsa::Signature::from_der(&sig).unwrap();
+    vk.verify(msg, &sig).unwrap();
+    assert!(vk.verify(b"invoice 8", &sig).is_err());
+
+    // A data key pair: the private key is PKCS#8 and matches the SPKI public key.
+    let k = call("CreateKey", serde_json::json!({}));
+    let kid = k["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let c = Call {
+        op: "GenerateDataKeyPair".into(),
+        caller: root.into(),
+        region: "us-east-1".into(),
+        args: serde_json::json!({ "KeyId": kid, "KeyPairSpec": "ECC_NIST_P256" }).as_object().unwrap().clone(),
+        ..Call::default()
+    };
+    let out = sim.call(&c).unwrap();
+    assert_eq!(out.plaintext_name(), "PrivateKeyPlaintext");
+    let private = out.plaintext.unwrap();
+    let sk = <p256::ecdsa::SigningKey as p256::pkcs8::DecodePrivateKey>::from_pkcs8_der(private.expose()).unwrap();
+    let public = B64.decode(out.fields["PublicKey"].as_str().unwrap()).unwrap();
+    assert_eq!(p256::ecdsa::VerifyingKey::from_public_key_der(&public).unwrap(), *sk.verifying_key());
+}
+
+/// An `RSA_2048` signing key: `GetPublicKey` is an SPKI the `rsa` crate reads, and it verifies
+/// the simulator's RSASSA-PSS and RSASSA-PKCS1-v1_5 signatures outside the simulator.
+#[test]
+fn rsa_signatures_verify_outside() {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use keyproof::sim::{Call, Sim};
+    use rsa::pkcs8::DecodePublicKey as _;
+    use sha2::Digest as _;
+
+    let mut sim = Sim::new(keyproof::world::World::default());
+    let mut call = |op: &str, args: serde_json::Value| {
+        let c = Call {
+            op: op.into(),
+            caller: "arn:aws:iam::111122223333:root".into(),
+            region: "us-east-1".into(),
+            args: args.as_object().unwrap().clone(),
+            ..Call::default()
+        };
+        sim.call(&c).unwrap_or_else(|e| panic!("{op}: {e}")).fields
+    };
+    let key = call("CreateKey", serde_json::json!({ "KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY" }));
+    let id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let pk = call("GetPublicKey", serde_json::json!({ "KeyId": id }));
+    let public =
+        rsa::RsaPublicKey::from_public_key_der(&B64.decode(pk["PublicKey"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(rsa::traits::PublicKeyParts::size(&public), 256);
+    let msg = b"invoice 9";
+    let hashed = sha2::Sha256::digest(msg);
+    let mut sign = |alg: &str| {
+        let out = call("Sign", serde_json::json!({ "KeyId": id, "Message": B64.encode(msg), "SigningAlgorithm": alg }));
+        B64.decode(out["Signature"].as_str().unwrap()).unwrap()
+    };
+    let pss = sign("RSASSA_PSS_SHA_256");
+    let pkcs1 = sign("RSASSA_PKCS1_V1_5_SHA_256");
+    public.verify(rsa::Pss::new::<sha2::Sha256>(), &hashed, &pss).unwrap();
+    public.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed, &pkcs1).unwrap();
+    assert!(public.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed, &pss).is_err());
+    assert!(public.verify(rsa::Pss::new::<sha2::Sha256>(), &sha2::Sha256::digest(b"invoice 8"), &pss).is_err());
+}

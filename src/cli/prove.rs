@@ -5,7 +5,7 @@ use clap::Args;
 use super::eval::AnswerFormat;
 use super::inputs::InputArgs;
 use super::{print_error, write_output, ExitStatus};
-use crate::sim::prove::{prove, text, Proof};
+use crate::sim::prove::{expand_action, text, Proof, Prover};
 use crate::solve::{who_can, Query};
 
 /// Arguments of `keyproof prove`.
@@ -17,7 +17,8 @@ pub struct ProveArgs {
     /// Key ARN, key id, `alias/name`, alias ARN, or Terraform address.
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
-    /// The action (repeatable; default `kms:Decrypt`).
+    /// The action (repeatable; default `kms:Decrypt`); a pattern such as `kms:ReEncrypt*` stands
+    /// for every KMS action it matches.
     #[arg(long = "action", value_name = "ACTION")]
     pub actions: Vec<String>,
     /// Output format.
@@ -42,11 +43,17 @@ pub fn run(args: &ProveArgs) -> ExitStatus {
         Ok(k) => k,
         Err(s) => return s,
     };
-    let actions = if args.actions.is_empty() { vec!["kms:Decrypt".to_string()] } else { args.actions.clone() };
+    // A pattern (`kms:ReEncrypt*`) stands for every KMS action of the catalogue it matches.
+    let actions: Vec<String> = if args.actions.is_empty() {
+        vec!["kms:Decrypt".to_string()]
+    } else {
+        args.actions.iter().flat_map(|a| expand_action(a)).collect()
+    };
+    let prover = Prover::new(&world);
     let mut proofs = Vec::new();
     for a in &actions {
         let ans = who_can(&world, &Query { key, action: a.clone(), direct_only: false });
-        proofs.extend(prove(&world, key, &ans));
+        proofs.extend(prover.prove(key, &ans));
     }
     let out = match args.format {
         AnswerFormat::Json => {

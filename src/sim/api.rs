@@ -11,16 +11,33 @@ use serde_json::{json, Map, Value};
 use super::authz::{default_policy, Ask, Authz};
 use super::crypto::{self, random_array, to_hex, BlobHeader, Secret};
 use super::keystore::{
-    check_state, hmac_params, KeyKind, KeyState, KeyStore, Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule,
+    check_algorithm, check_operation, check_state, check_usage, hmac_params, key_algorithms, rule_of, KeyKind,
+    KeyState, KeyStore, Material, MaterialSet, MrkRole, SimGrant, SimKey, StateRule, TRANSIENT_STATE_SECONDS,
 };
 use super::KmsError;
 use crate::eval::context::CtxValue;
 use crate::eval::principal::Caller;
-use crate::world::{Grant, Key, KeyMetadata, PolicySlot, Rotation, World, GRANT_OPERATIONS};
+use crate::world::{grant_operation_fits, Grant, Key, KeyMetadata, PolicySlot, Rotation, World, GRANT_OPERATIONS};
 
 /// 2025-01-01T00:00:00Z: the simulated clock starts here.
 pub const EPOCH_START: i64 = 1_735_689_600;
 const DAY: i64 = 86_400;
+
+/// `KeyPairSpec` values of `GenerateDataKeyPair` (§8.4).
+const DATA_KEY_PAIR_SPECS: &[&str] = &[
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "ECC_NIST_EDWARDS25519",
+    "SM2",
+];
+
+/// The ones the simulator generates.
+pub const SIM_DATA_KEY_PAIR_SPECS: &[&str] = &["ECC_NIST_P256", "RSA_2048"];
 
 /// One API call.
 #[derive(Clone, Debug, Default)]
@@ -46,14 +63,23 @@ pub struct Call {
 pub struct Output {
     /// Response fields (blobs base64).
     pub fields: Map<String, Value>,
-    /// `Plaintext` of Decrypt / GenerateDataKey / GenerateRandom.
+    /// `Plaintext` of Decrypt / GenerateDataKey / GenerateRandom, `PrivateKeyPlaintext` of
+    /// GenerateDataKeyPair.
     pub plaintext: Option<Secret>,
+    /// The response field the plaintext belongs to when it is not `Plaintext`.
+    pub plaintext_field: Option<&'static str>,
 }
 
 impl Output {
+    /// The response field of [`Output::plaintext`].
+    #[must_use]
+    pub fn plaintext_name(&self) -> &'static str {
+        self.plaintext_field.unwrap_or("Plaintext")
+    }
+
     fn of(v: Value) -> Output {
         match v {
-            Value::Object(fields) => Output { fields, plaintext: None },
+            Value::Object(fields) => Output { fields, ..Output::default() },
             _ => Output::default(),
         }
     }
@@ -146,8 +172,6 @@ fn cond(k: &str, v: impl Into<String>) -> (String, CtxValue) {
 struct Need<'a> {
     action: &'a str,
     rule: StateRule,
-    /// Allowed key kinds (usage check); empty = any.
-    kinds: &'a [KeyKind],
     ec: Option<&'a BTreeMap<String, String>>,
     conditions: BTreeMap<String, CtxValue>,
     grant_id: Option<&'a str>,
@@ -181,6 +205,17 @@ impl Sim {
     /// # Errors
     /// `KMSInternalException` when the CSPRNG fails.
     pub fn from_world(world: World) -> Result<Sim, KmsError> {
+        Sim::from_world_with(world, &BTreeMap::new())
+    }
+
+    /// [`Sim::from_world`], taking the material of a key from `materials` (by account and key
+    /// id) when it is there: simulators built again and again for one world (one per replayed
+    /// claim in `prove`) share their key material instead of generating it each time (RSA key
+    /// generation is slow).
+    ///
+    /// # Errors
+    /// `KMSInternalException` when the CSPRNG fails.
+    pub fn from_world_with(world: World, materials: &BTreeMap<(String, String), MaterialSet>) -> Result<Sim, KmsError> {
         let mut sim = Sim::new(world);
         let keys: Vec<Key> = sim.authz.world.keys.clone();
         for (i, k) in keys.iter().enumerate() {
@@ -192,7 +227,7 @@ impl Sim {
                 _ if k.id.starts_with("mrk-") => MrkRole::Primary,
                 _ => MrkRole::None,
             };
-            let sk = SimKey {
+            let mut sk = SimKey {
                 id: k.id.clone(),
                 arn: k.arn.clone(),
                 account: k.account.clone(),
@@ -206,8 +241,15 @@ impl Sim {
                 world_index: i,
                 deleted: false,
                 manager: md.manager.clone(),
+                transient_until: None,
             };
+            if matches!(sk.state, KeyState::Creating | KeyState::Updating) {
+                sk.transient_until = Some(sim.now + TRANSIENT_STATE_SECONDS);
+            }
             let mk = (k.account.clone(), k.id.clone());
+            if let (false, Some(m)) = (sim.store.materials.contains_key(&mk), materials.get(&mk)) {
+                sim.store.materials.insert(mk.clone(), m.clone());
+            }
             if !sim.store.materials.contains_key(&mk) {
                 let rot = k.rotation.clone().unwrap_or(Rotation { enabled: false, period_days: None });
                 let period = rot.period_days.unwrap_or(365);
@@ -225,6 +267,7 @@ impl Sim {
                         rotation_period_days: period,
                         next_rotation: rot.enabled.then_some(sim.now + i64::from(period) * DAY),
                         on_demand_rotations: 0,
+                        stand_in_for: KeyKind::of_spec(&md.spec).is_none().then(|| md.spec.clone()),
                     },
                 );
             }
@@ -251,6 +294,20 @@ impl Sim {
     pub fn advance(&mut self, seconds: i64) {
         self.now += seconds.max(0);
         let now = self.now;
+        // Transient states end (`Creating`/`Updating` → `Enabled`, §7.2).
+        let mut settled = Vec::new();
+        for (i, k) in self.store.keys.iter_mut().enumerate() {
+            if k.transient_until.is_some_and(|t| t <= now) {
+                k.transient_until = None;
+                if matches!(k.state, KeyState::Creating | KeyState::Updating) {
+                    k.state = KeyState::Enabled;
+                    settled.push(i);
+                }
+            }
+        }
+        for i in settled {
+            self.sync(i);
+        }
         // Automatic rotation (not while the primary, or single-Region key, is disabled).
         let enabled_sets: Vec<(String, String)> = self
             .store
@@ -433,13 +490,7 @@ impl Sim {
         let op = need.action.strip_prefix("kms:").unwrap_or(need.action);
         check_state(need.rule, op, k.state, &k.arn)?;
         // (5) usage
-        let set = self.set_of(i)?;
-        if !need.kinds.is_empty() && !need.kinds.contains(&set.kind) {
-            return Err(KmsError::new(
-                "InvalidKeyUsageException",
-                format!("{} key usage is {} which is not valid for {op}.", k.arn, set.kind.usage()),
-            ));
-        }
+        check_usage(op, self.set_of(i)?.kind, &k.arn)?;
         Ok(i)
     }
 
@@ -457,25 +508,13 @@ impl Sim {
             "UpdatePrimaryRegion" => self.update_primary_region(call, &caller),
             "DescribeKey" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, true),
-                    &need("kms:DescribeKey", StateRule::Any),
-                    &tokens,
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, true), &need("kms:DescribeKey"), &tokens)?;
                 Ok(Output::of(json!({ "KeyMetadata": self.describe(i)? })))
             }
             "EnableKey" | "DisableKey" => {
                 let r = req_s(a, "KeyId")?;
                 let action = format!("kms:{}", call.op);
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need(&action, StateRule::EnableDisable),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need(&action), &[])?;
                 if let Some(k) = self.store.keys.get_mut(i) {
                     k.state = if call.op == "EnableKey" { KeyState::Enabled } else { KeyState::Disabled };
                 }
@@ -485,13 +524,7 @@ impl Sim {
             "ScheduleKeyDeletion" => self.schedule_deletion(call, &caller),
             "CancelKeyDeletion" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:CancelKeyDeletion", StateRule::CancelDeletion),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:CancelKeyDeletion"), &[])?;
                 if let Some(k) = self.store.keys.get_mut(i) {
                     k.state = KeyState::Disabled;
                     k.deletion_date = None;
@@ -502,13 +535,7 @@ impl Sim {
             "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" => self.rotation_op(call, &caller),
             "GetKeyRotationStatus" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:GetKeyRotationStatus", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:GetKeyRotationStatus"), &[])?;
                 let k = self.key(i)?;
                 let set = self.set_of(i)?;
                 let pending = matches!(k.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion);
@@ -526,13 +553,7 @@ impl Sim {
             }
             "ListKeyRotations" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:ListKeyRotations", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListKeyRotations"), &[])?;
                 let k = self.key(i)?;
                 let set = self.set_of(i)?;
                 let n = set.versions.len();
@@ -554,29 +575,52 @@ impl Sim {
                 if s_arg(a, "PolicyName").is_some_and(|p| p != "default") {
                     return Err(KmsError::new("NotFoundException", "the only policy name is `default`"));
                 }
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:GetKeyPolicy", StateRule::Any),
-                    &[],
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:GetKeyPolicy"), &[])?;
                 let text = self.authz.policy_text(self.key(i)?.world_index).unwrap_or_default();
                 Ok(Output::of(json!({ "Policy": text, "PolicyName": "default" })))
             }
             "PutKeyPolicy" => self.put_key_policy(call, &caller),
+            "ListKeyPolicies" => {
+                let r = req_s(a, "KeyId")?;
+                self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListKeyPolicies"), &[])?;
+                Ok(Output::of(json!({ "PolicyNames": ["default"], "Truncated": false })))
+            }
+            "UpdateKeyDescription" => {
+                let r = req_s(a, "KeyId")?;
+                let d = s_arg(a, "Description").ok_or_else(|| validation("`Description` is required"))?;
+                if d.len() > 8192 {
+                    return Err(validation("`Description` is longer than 8192 characters"));
+                }
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:UpdateKeyDescription"), &[])?;
+                if let Some(k) = self.store.keys.get_mut(i) {
+                    k.description = d;
+                }
+                self.sync(i);
+                Ok(Output::default())
+            }
+            "TagResource" | "UntagResource" => self.tag_op(call, &caller),
+            "ListResourceTags" => {
+                let r = req_s(a, "KeyId")?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListResourceTags"), &[])?;
+                let wi = self.key(i)?.world_index;
+                let tags: Vec<Value> = self
+                    .authz
+                    .world
+                    .keys
+                    .get(wi)
+                    .and_then(|k| k.tags.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
+                    .collect();
+                Ok(Output::of(json!({ "Tags": tags, "Truncated": false })))
+            }
             "CreateAlias" | "UpdateAlias" | "DeleteAlias" => self.alias_op(call, &caller),
             "ListAliases" => self.list_aliases(call, &caller),
             "CreateGrant" => self.create_grant(call, &caller, &tokens),
             "ListGrants" => {
                 let r = req_s(a, "KeyId")?;
-                let i = self.prepare(
-                    call,
-                    &caller,
-                    KeyPick::Ref(&r, false),
-                    &need("kms:ListGrants", StateRule::Any),
-                    &tokens,
-                )?;
+                let i = self.prepare(call, &caller, KeyPick::Ref(&r, false), &need("kms:ListGrants"), &tokens)?;
                 let grants: Vec<Value> = self
                     .store
                     .grants
@@ -596,18 +640,26 @@ impl Sim {
             "Decrypt" => self.decrypt(call, &caller, &tokens),
             "ReEncrypt" => self.re_encrypt(call, &caller, &tokens),
             "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => self.generate_data_key(call, &caller, &tokens),
+            "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" => {
+                self.generate_data_key_pair(call, &caller, &tokens)
+            }
             "GenerateMac" | "VerifyMac" => self.mac(call, &caller, &tokens),
             "Sign" | "Verify" => self.sign_verify(call, &caller, &tokens),
             "GetPublicKey" => {
                 let r = req_s(a, "KeyId")?;
-                let mut n = need("kms:GetPublicKey", StateRule::Crypto);
-                n.kinds = &[KeyKind::EccP256];
+                let n = need("kms:GetPublicKey");
                 let i = self.prepare(call, &caller, KeyPick::Ref(&r, true), &n, &tokens)?;
                 let set = self.set_of(i)?;
                 let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
-                let pk = crypto::p256_public(&m.bytes)?;
-                Ok(Output::of(json!({ "KeyId": self.key(i)?.arn, "PublicKey": b64(&pk), "KeySpec": "ECC_NIST_P256",
-                    "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": ["ECDSA_SHA_256"] })))
+                // DER SubjectPublicKeyInfo, as KMS returns it.
+                let pk = if set.kind == KeyKind::Rsa2048 {
+                    crypto::rsa_public(&m.bytes)?
+                } else {
+                    crypto::p256_public(&m.bytes)?
+                };
+                Ok(Output::of(json!({ "KeyId": self.key(i)?.arn, "PublicKey": b64(&pk), "KeySpec": set.spec,
+                    "CustomerMasterKeySpec": set.spec, "KeyUsage": set.kind.usage(),
+                    "SigningAlgorithms": key_algorithms(set.kind, &set.spec) })))
             }
             "GenerateRandom" => {
                 let n = u_arg(a, "NumberOfBytes")?.ok_or_else(|| validation("`NumberOfBytes` is required"))?;
@@ -616,7 +668,7 @@ impl Sim {
                 }
                 self.iam_only(call, &caller, "kms:GenerateRandom")?;
                 let bytes = Secret::random(usize::try_from(n).unwrap_or(0))?;
-                Ok(Output { fields: Map::new(), plaintext: Some(bytes) })
+                Ok(Output { plaintext: Some(bytes), ..Output::default() })
             }
             other => {
                 Err(KmsError::new("UnsupportedOperationException", format!("the simulator has no operation `{other}`")))
@@ -653,14 +705,23 @@ impl Sim {
         self.store.keys.iter().find(|k| k.world_index == world_key && !k.deleted)
     }
 
-    /// Asks the evaluator alone (for actions the simulator cannot replay as an API call):
-    /// `Ok` when allowed, `AccessDeniedException` otherwise.
+    /// Asks the evaluator alone (for actions the simulator cannot replay as an API call, and
+    /// for the pre-checks of `prove`): `Ok` when allowed, `AccessDeniedException` otherwise. The
+    /// call's `EncryptionContext` and `GrantTokens` arguments and its conditions are used;
+    /// `grant_id` names the grant of `RetireGrant`/`RevokeGrant`.
     ///
     /// # Errors
     /// `AccessDeniedException`, or the caller cannot be parsed.
-    pub fn authorize_only(&mut self, call: &Call, action: &str, world_key: usize) -> Result<(), KmsError> {
+    pub fn authorize_only(
+        &mut self,
+        call: &Call,
+        action: &str,
+        world_key: usize,
+        grant_id: Option<&str>,
+    ) -> Result<(), KmsError> {
         let caller = self.caller(call)?;
         let ec = ec_arg(&call.args, "EncryptionContext")?;
+        let tokens = list_arg(&call.args, "GrantTokens");
         let i = self.store.keys.iter().position(|k| k.world_index == world_key).unwrap_or(usize::MAX);
         let grants = self.store.grants.get(&i).cloned().unwrap_or_default();
         let ask = Ask {
@@ -670,12 +731,143 @@ impl Sim {
             ec: ec.as_ref(),
             conditions: &call.conditions,
             via_alias: None,
-            grant_tokens: &[],
-            grant_id: None,
+            grant_tokens: &tokens,
+            grant_id,
             assume_identity_allows: call.assume_identity_allows,
             region: &call.region,
         };
         self.authz.require(&ask, &grants, self.now).map(|_| ())
+    }
+
+    /// [`Sim::authorize_only`] for an action without a key resource (`kms:CreateKey`, …),
+    /// decided by identity policies alone.
+    ///
+    /// # Errors
+    /// `AccessDeniedException`, or the caller cannot be parsed.
+    pub fn authorize_iam_only(&mut self, call: &Call, action: &str) -> Result<(), KmsError> {
+        let caller = self.caller(call)?;
+        self.iam_only(call, &caller, action)
+    }
+
+    fn store_index(&self, world_key: usize) -> Result<usize, KmsError> {
+        self.store
+            .keys
+            .iter()
+            .position(|k| k.world_index == world_key && !k.deleted)
+            .ok_or_else(|| KmsError::new("NotFoundException", "no such key in the simulator"))
+    }
+
+    /// Setup for proofs, not a KMS API call: a symmetric key in `account` and `region` with
+    /// `policy`, created without authorization. Returns its world index.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocumentException` for a bad policy; `KMSInternalException` when the
+    /// CSPRNG fails.
+    pub fn setup_key(&mut self, account: &str, region: &str, policy: &str) -> Result<usize, KmsError> {
+        let id = Self::new_key_id(false)?;
+        let spec = "SYMMETRIC_DEFAULT";
+        let i = self.add_key(&id, account, region, policy, String::new(), MrkRole::None, spec, "ENCRYPT_DECRYPT")?;
+        let m = Material::generate(KeyKind::Symmetric, spec, self.now, "CREATE")?;
+        self.store.materials.insert(
+            (account.to_string(), id),
+            MaterialSet {
+                kind: KeyKind::Symmetric,
+                spec: spec.to_string(),
+                versions: vec![m],
+                rotation_enabled: false,
+                rotation_period_days: 365,
+                next_rotation: None,
+                on_demand_rotations: 0,
+                stand_in_for: None,
+            },
+        );
+        self.sync(i);
+        Ok(self.key(i)?.world_index)
+    }
+
+    /// Setup for proofs, not a KMS API call: a grant on the key with world index `world_key`,
+    /// created long ago (propagated), without authorization. Returns its id.
+    ///
+    /// # Errors
+    /// `NotFoundException` when the simulator holds no such key.
+    pub fn setup_grant(&mut self, world_key: usize, grantee: &str, operations: &[&str]) -> Result<String, KmsError> {
+        let i = self.store_index(world_key)?;
+        let k = self.key(i)?.clone();
+        let grant = Grant {
+            id: to_hex(&random_array::<32>()?),
+            name: Some("keyproof-proof".into()),
+            key_arn: k.arn.clone(),
+            grantee: grantee.to_string(),
+            issuing_account: Some(format!("arn:aws:iam::{}:root", k.account)),
+            operations: operations.iter().map(|o| (*o).to_string()).collect(),
+            ..Grant::default()
+        };
+        let id = grant.id.clone();
+        let created = self.now - super::keystore::GRANT_PROPAGATION_SECONDS;
+        self.store.grants.entry(i).or_default().push(SimGrant { grant, created, tokens: Vec::new() });
+        Ok(id)
+    }
+
+    /// The grant ids of the key with world index `world_key`, in creation order.
+    #[must_use]
+    pub fn grant_ids(&self, world_key: usize) -> Vec<String> {
+        self.store_index(world_key)
+            .ok()
+            .and_then(|i| self.store.grants.get(&i))
+            .map(|gs| gs.iter().map(|g| g.grant.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Setup for proofs, not a KMS API call: an alias `name` for the key with world index
+    /// `world_key`, in the key's account and Region.
+    ///
+    /// # Errors
+    /// `NotFoundException` when the simulator holds no such key.
+    pub fn setup_alias(&mut self, world_key: usize, name: &str) -> Result<(), KmsError> {
+        let k = self.key(self.store_index(world_key)?)?.clone();
+        self.store.aliases.insert((k.account, k.region, name.to_string()), k.id);
+        self.authz.sync_aliases(&self.store);
+        Ok(())
+    }
+
+    /// Setup for proofs, not a KMS API call: the signature (`Verify`) or MAC (`VerifyMac`) of
+    /// `msg` under the current material of the key with world index `world_key`, without
+    /// authorization; `None` when the key cannot produce one with `algorithm`.
+    #[must_use]
+    pub fn setup_signature(
+        &self,
+        world_key: usize,
+        op: &str,
+        algorithm: &str,
+        msg: &[u8],
+        digest: bool,
+    ) -> Option<Vec<u8>> {
+        let set = self.set_of(self.store_index(world_key).ok()?).ok()?;
+        let m = set.current()?;
+        match (op, set.kind) {
+            ("Verify", KeyKind::EccP256) if algorithm == "ECDSA_SHA_256" => {
+                crypto::p256_sign(&m.bytes, msg, digest).ok()
+            }
+            ("Verify", KeyKind::Rsa2048) => crypto::rsa_sign(&m.bytes, algorithm, msg, digest).ok(),
+            ("VerifyMac", KeyKind::Hmac) if hmac_params(&set.spec).1 == algorithm => {
+                crypto::hmac(algorithm, &m.bytes, msg).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// The world's `KeySpec` when the key with world index `world_key` holds symmetric
+    /// material in place of a spec the simulator does not support.
+    #[must_use]
+    pub fn material_stand_in(&self, world_key: usize) -> Option<String> {
+        self.set_of(self.store_index(world_key).ok()?).ok()?.stand_in_for.clone()
+    }
+
+    /// The key type and `KeySpec` of the key with world index `world_key`.
+    #[must_use]
+    pub fn kind_of_world(&self, world_key: usize) -> Option<(KeyKind, String)> {
+        let set = self.set_of(self.store_index(world_key).ok()?).ok()?;
+        Some((set.kind, set.spec.clone()))
     }
 
     /// Authorizes an action without a key resource (IAM only) against a placeholder key.
@@ -762,6 +954,7 @@ impl Sim {
             world_index: wi,
             deleted: false,
             manager: "CUSTOMER".into(),
+            transient_until: None,
         });
         self.store.grants.insert(i, Vec::new());
         Ok(i)
@@ -818,10 +1011,8 @@ impl Sim {
         if usage != kind.usage() {
             return Err(validation(format!("KeyUsage `{usage}` is not valid for KeySpec `{spec}`")));
         }
+        // Every key type the simulator supports may be multi-Region (§7.7).
         let multi = bool_arg(a, "MultiRegion");
-        if multi && kind != KeyKind::Symmetric && kind != KeyKind::Hmac && kind != KeyKind::EccP256 {
-            return Err(KmsError::new("UnsupportedOperationException", "multi-Region is not supported for this key"));
-        }
         let description = s_arg(a, "Description").unwrap_or_default();
         if description.len() > 8192 {
             return Err(validation("`Description` is longer than 8192 characters"));
@@ -899,6 +1090,7 @@ impl Sim {
                     rotation_period_days: 365,
                     next_rotation: None,
                     on_demand_rotations: 0,
+                    stand_in_for: None,
                 },
             );
         }
@@ -914,10 +1106,11 @@ impl Sim {
             "KeyState": k.state.as_str(), "Origin": "AWS_KMS", "KeyManager": k.manager, "KeySpec": set.spec,
             "CustomerMasterKeySpec": set.spec, "MultiRegion": k.mrk != MrkRole::None,
         });
+        let algorithms = json!(key_algorithms(set.kind, &set.spec));
         match set.kind {
-            KeyKind::Symmetric => md["EncryptionAlgorithms"] = json!(["SYMMETRIC_DEFAULT"]),
-            KeyKind::Hmac => md["MacAlgorithms"] = json!([hmac_params(&set.spec).1]),
-            KeyKind::EccP256 => md["SigningAlgorithms"] = json!(["ECDSA_SHA_256"]),
+            KeyKind::Symmetric => md["EncryptionAlgorithms"] = algorithms,
+            KeyKind::Hmac => md["MacAlgorithms"] = algorithms,
+            KeyKind::EccP256 | KeyKind::Rsa2048 => md["SigningAlgorithms"] = algorithms,
         }
         if let Some(d) = k.deletion_date {
             md["DeletionDate"] = json!(iso(d));
@@ -950,16 +1143,11 @@ impl Sim {
         let a = &call.args;
         let r = req_s(a, "KeyId")?;
         let target = req_s(a, "ReplicaRegion")?;
-        let mut n = need("kms:ReplicateKey", StateRule::Crypto);
+        let mut n = need("kms:ReplicateKey");
         n.conditions.extend([cond("kms:ReplicaRegion", target.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, tokens)?;
         let k = self.key(i)?.clone();
-        if k.mrk != MrkRole::Primary {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a multi-Region primary key.", k.arn),
-            ));
-        }
+        check_operation("ReplicateKey", self.set_of(i)?.kind, k.mrk, &k.arn)?;
         if target == call.region {
             return Err(validation("the replica Region must differ from the primary's"));
         }
@@ -991,6 +1179,12 @@ impl Sim {
             self.drop_new_key(j);
             return Err(e);
         }
+        // The replica is `Creating` for a while (§7.2, §7.7): it can be managed, not yet used.
+        let until = self.now + TRANSIENT_STATE_SECONDS;
+        if let Some(rk) = self.store.keys.get_mut(j) {
+            rk.state = KeyState::Creating;
+            rk.transient_until = Some(until);
+        }
         for x in self.store.related(&k.account, &k.id) {
             self.sync(x);
         }
@@ -1001,16 +1195,11 @@ impl Sim {
         let a = &call.args;
         let r = req_s(a, "KeyId")?;
         let target = req_s(a, "PrimaryRegion")?;
-        let mut n = need("kms:UpdatePrimaryRegion", StateRule::Crypto);
+        let mut n = need("kms:UpdatePrimaryRegion");
         n.conditions.extend([cond("kms:PrimaryRegion", target.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
         let k = self.key(i)?.clone();
-        if k.mrk != MrkRole::Primary {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a multi-Region primary key.", k.arn),
-            ));
-        }
+        check_operation("UpdatePrimaryRegion", self.set_of(i)?.kind, k.mrk, &k.arn)?;
         let j = self
             .store
             .find(&k.account, &target, &k.id)
@@ -1018,11 +1207,15 @@ impl Sim {
         // The replica must be usable too, and the caller allowed on it.
         let replica_call = Call { region: target.clone(), ..call.clone() };
         self.prepare(&replica_call, caller, KeyPick::Index(j), &n, &[])?;
-        if let Some(p) = self.store.keys.get_mut(i) {
-            p.mrk = MrkRole::Replica;
-        }
-        if let Some(q) = self.store.keys.get_mut(j) {
-            q.mrk = MrkRole::Primary;
+        // The roles swap at once; both keys are `Updating` for a while (§7.7): cryptography
+        // works, enabling, disabling, deletion and replication do not (footnote 15).
+        let until = self.now + TRANSIENT_STATE_SECONDS;
+        for (x, role) in [(i, MrkRole::Replica), (j, MrkRole::Primary)] {
+            if let Some(key) = self.store.keys.get_mut(x) {
+                key.mrk = role;
+                key.state = KeyState::Updating;
+                key.transient_until = Some(until);
+            }
         }
         for x in self.store.related(&k.account, &k.id) {
             self.sync(x);
@@ -1038,7 +1231,7 @@ impl Sim {
             return Err(validation("`PendingWindowInDays` must be between 7 and 30"));
         }
         let days = days.unwrap_or(30);
-        let mut n = need("kms:ScheduleKeyDeletion", StateRule::ScheduleDeletion);
+        let mut n = need("kms:ScheduleKeyDeletion");
         if a.contains_key("PendingWindowInDays") {
             n.conditions.extend([cond("kms:ScheduleKeyDeletionPendingWindowInDays", days.to_string())]);
         }
@@ -1073,25 +1266,13 @@ impl Sim {
             return Err(validation("`RotationPeriodInDays` must be between 90 and 2560"));
         }
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Rotation);
+        let mut n = need(&action);
         if let Some(p) = period {
             n.conditions.extend([cond("kms:RotationPeriodInDays", p.to_string())]);
         }
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
         let k = self.key(i)?.clone();
-        let set = self.set_of(i)?;
-        if set.kind != KeyKind::Symmetric {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is not a symmetric encryption key: rotation is not supported.", k.arn),
-            ));
-        }
-        if k.mrk == MrkRole::Replica {
-            return Err(KmsError::new(
-                "UnsupportedOperationException",
-                format!("{} is a multi-Region replica: manage rotation on the primary key.", k.arn),
-            ));
-        }
+        check_operation(&call.op, self.set_of(i)?.kind, k.mrk, &k.arn)?;
         let now = self.now;
         let set = self
             .store
@@ -1135,7 +1316,7 @@ impl Sim {
         }
         let text = policy_arg(a).ok_or_else(|| validation("`Policy` is required"))?;
         let bypass = bool_arg(a, "BypassPolicyLockoutSafetyCheck");
-        let mut n = need("kms:PutKeyPolicy", StateRule::Any);
+        let mut n = need("kms:PutKeyPolicy");
         if a.contains_key("BypassPolicyLockoutSafetyCheck") {
             n.conditions.extend([cond("kms:BypassPolicyLockoutSafetyCheck", bypass.to_string())]);
         }
@@ -1185,7 +1366,7 @@ impl Sim {
                     .store
                     .find(&account, &call.region, &target)
                     .ok_or_else(|| KmsError::new("NotFoundException", ""))?;
-                self.prepare(call, caller, KeyPick::Index(i), &need(&action, StateRule::Any), &[])?;
+                self.prepare(call, caller, KeyPick::Index(i), &need(&action), &[])?;
                 self.store.aliases.remove(&akey);
             }
             _ => {
@@ -1203,13 +1384,7 @@ impl Sim {
                         format!("Alias arn:aws:kms:{}:{account}:{name} is not found.", call.region),
                     ));
                 }
-                let i = self.prepare(
-                    call,
-                    caller,
-                    KeyPick::Ref(&t, false),
-                    &need(&action, StateRule::NotPendingDeletion),
-                    &[],
-                )?;
+                let i = self.prepare(call, caller, KeyPick::Ref(&t, false), &need(&action), &[])?;
                 if let Some(old) = exists {
                     if let Some(oi) = self.store.find(&account, &call.region, &old) {
                         let (o, n) = (self.set_of(oi)?.kind, self.set_of(i)?.kind);
@@ -1217,7 +1392,9 @@ impl Sim {
                             return Err(validation("UpdateAlias must target a key of the same type and usage"));
                         }
                         // The alias leaves the old key: kms:UpdateAlias on it too.
-                        self.prepare(call, caller, KeyPick::Index(oi), &need(&action, StateRule::Any), &[])?;
+                        let mut old = need(&action);
+                        old.rule = StateRule::Any;
+                        self.prepare(call, caller, KeyPick::Index(oi), &old, &[])?;
                     }
                 }
                 let id = self.key(i)?.id.clone();
@@ -1225,6 +1402,65 @@ impl Sim {
             }
         }
         self.authz.sync_aliases(&self.store);
+        Ok(Output::default())
+    }
+
+    /// `TagResource` / `UntagResource`: the tags live on the world key, where they are
+    /// `aws:ResourceTag/…` for every later request (§4.5); the request's tags are
+    /// `aws:RequestTag/…` and `aws:TagKeys`.
+    fn tag_op(&mut self, call: &Call, caller: &Caller) -> Result<Output, KmsError> {
+        let a = &call.args;
+        let r = req_s(a, "KeyId")?;
+        let tag_error = |m: String| KmsError::new("TagException", m);
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        let keys: Vec<String> = if call.op == "TagResource" {
+            let list = match a.get("Tags") {
+                Some(Value::Array(l)) if !l.is_empty() => l.clone(),
+                _ => return Err(validation("`Tags` is required")),
+            };
+            for t in &list {
+                let k = t.get("TagKey").and_then(Value::as_str).unwrap_or_default();
+                let v = t.get("TagValue").and_then(Value::as_str).unwrap_or_default();
+                if k.is_empty() || k.len() > 128 || v.len() > 256 {
+                    return Err(tag_error(format!("tag `{k}`: keys have 1-128 characters, values 0-256")));
+                }
+                if k.starts_with("aws:") {
+                    return Err(tag_error(format!("tag `{k}`: the `aws:` prefix is reserved")));
+                }
+                tags.insert(k.to_string(), v.to_string());
+            }
+            tags.keys().cloned().collect()
+        } else {
+            let l = list_arg(a, "TagKeys");
+            if l.is_empty() {
+                return Err(validation("`TagKeys` is required"));
+            }
+            l
+        };
+        let action = format!("kms:{}", call.op);
+        let mut n = need(&action);
+        for (k, v) in &tags {
+            n.conditions.extend([cond(&format!("aws:RequestTag/{k}"), v.clone())]);
+        }
+        n.conditions.insert("aws:TagKeys".into(), CtxValue::Multi(keys.clone()));
+        let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, &[])?;
+        let wi = self.key(i)?.world_index;
+        let current = self.authz.world.keys.get(wi).and_then(|k| k.tags.clone()).unwrap_or_default();
+        let mut next = current;
+        if call.op == "TagResource" {
+            next.extend(tags);
+            if next.len() > 50 {
+                return Err(tag_error("a key has at most 50 tags".into()));
+            }
+        } else {
+            for k in &keys {
+                next.remove(k);
+            }
+        }
+        if let Some(w) = self.authz.world.keys.get_mut(wi) {
+            w.tags = Some(next);
+        }
+        self.authz.touch();
         Ok(Output::default())
     }
 
@@ -1259,7 +1495,7 @@ impl Sim {
             Some(Value::Object(c)) => (ec_arg(c, "EncryptionContextEquals")?, ec_arg(c, "EncryptionContextSubset")?),
             _ => (None, None),
         };
-        let mut n = need("kms:CreateGrant", StateRule::Crypto);
+        let mut n = need("kms:CreateGrant");
         n.conditions.extend([cond("kms:GranteePrincipal", grantee.clone())]);
         n.conditions.insert("kms:GrantOperations".into(), CtxValue::Multi(ops.clone()));
         if let Some(rp) = &retiring {
@@ -1277,24 +1513,8 @@ impl Sim {
         }
         let i = self.prepare(call, caller, KeyPick::Ref(&r, false), &n, tokens)?;
         let k = self.key(i)?.clone();
-        let kind = self.set_of(i)?.kind;
-        let allowed: &[&str] = match kind {
-            KeyKind::Symmetric => &[
-                "Decrypt",
-                "Encrypt",
-                "GenerateDataKey",
-                "GenerateDataKeyWithoutPlaintext",
-                "GenerateDataKeyPair",
-                "GenerateDataKeyPairWithoutPlaintext",
-                "ReEncryptFrom",
-                "ReEncryptTo",
-            ],
-            KeyKind::Hmac => &["GenerateMac", "VerifyMac"],
-            KeyKind::EccP256 => &["Sign", "Verify", "GetPublicKey"],
-        };
-        if let Some(bad) = ops.iter().find(|o| {
-            !allowed.contains(&o.as_str()) && !matches!(o.as_str(), "DescribeKey" | "CreateGrant" | "RetireGrant")
-        }) {
+        let set = self.set_of(i)?;
+        if let Some(bad) = ops.iter().find(|o| !grant_operation_fits(o, &set.spec, set.kind.usage())) {
             return Err(validation(format!("grant operation `{bad}` is not valid for this key type")));
         }
         let token = format!("sim-grant-token-{}", to_hex(&random_array::<24>()?));
@@ -1361,7 +1581,7 @@ impl Sim {
             _ => return Err(validation("give `GrantToken`, or `KeyId` and `GrantId`")),
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Any);
+        let mut n = need(&action);
         n.grant_id = Some(&grant_id);
         let tokens: Vec<String> = token.into_iter().collect();
         let i = self.prepare(call, caller, key_ref, &n, &tokens)?;
@@ -1385,8 +1605,7 @@ impl Sim {
         let alg = s_arg(a, "EncryptionAlgorithm").unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
         let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
         crypto::canonical_ec(&ec)?;
-        let mut n = need("kms:Encrypt", StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need("kms:Encrypt");
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
@@ -1468,8 +1687,7 @@ impl Sim {
         let alg = s_arg(a, "EncryptionAlgorithm").unwrap_or_else(|| "SYMMETRIC_DEFAULT".into());
         let (i, h) = self.key_of_blob(&call.region, &blob, caller)?;
         self.incorrect_key(call, caller, s_arg(a, "KeyId").as_deref(), i)?;
-        let mut n = need("kms:Decrypt", StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need("kms:Decrypt");
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Index(i), &n, tokens)?;
@@ -1487,6 +1705,7 @@ impl Sim {
                 .cloned()
                 .unwrap_or_default(),
             plaintext: Some(pt),
+            plaintext_field: None,
         })
     }
 
@@ -1503,13 +1722,11 @@ impl Sim {
         let (di, _) = self.resolve(caller, &call.region, &dest, true)?;
         let same = (si == di).to_string();
         // U11: the source EC for ReEncryptFrom, the destination EC for ReEncryptTo.
-        let mut nf = need("kms:ReEncryptFrom", StateRule::Crypto);
-        nf.kinds = &[KeyKind::Symmetric];
+        let mut nf = need("kms:ReEncryptFrom");
         nf.ec = Some(&sec);
         nf.conditions.extend([cond("kms:ReEncryptOnSameKey", same.clone())]);
         let si = self.prepare(call, caller, KeyPick::Index(si), &nf, tokens)?;
-        let mut nt = need("kms:ReEncryptTo", StateRule::Crypto);
-        nt.kinds = &[KeyKind::Symmetric];
+        let mut nt = need("kms:ReEncryptTo");
         nt.ec = Some(&dec);
         nt.conditions.extend([cond("kms:ReEncryptOnSameKey", same)]);
         let di = self.prepare(call, caller, KeyPick::Ref(&dest, true), &nt, tokens)?;
@@ -1542,8 +1759,7 @@ impl Sim {
         let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
         crypto::canonical_ec(&ec)?;
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::Symmetric];
+        let mut n = need(&action);
         n.ec = Some(&ec);
         n.conditions.extend([cond("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT")]);
         if let Some(s) = &spec {
@@ -1557,7 +1773,42 @@ impl Sim {
             .cloned()
             .unwrap_or_default();
         let plaintext = (call.op == "GenerateDataKey").then_some(dk);
-        Ok(Output { fields, plaintext })
+        Ok(Output { fields, plaintext, plaintext_field: None })
+    }
+
+    fn generate_data_key_pair(&mut self, call: &Call, caller: &Caller, tokens: &[String]) -> Result<Output, KmsError> {
+        let a = &call.args;
+        let r = req_s(a, "KeyId")?;
+        let spec = req_s(a, "KeyPairSpec")?;
+        if !DATA_KEY_PAIR_SPECS.contains(&spec.as_str()) {
+            return Err(validation(format!("`KeyPairSpec` `{spec}` is not a data key pair spec")));
+        }
+        if !SIM_DATA_KEY_PAIR_SPECS.contains(&spec.as_str()) {
+            return Err(validation(format!("the simulator does not generate `{spec}` key pairs")));
+        }
+        let ec = ec_arg(a, "EncryptionContext")?.unwrap_or_default();
+        crypto::canonical_ec(&ec)?;
+        let action = format!("kms:{}", call.op);
+        let mut n = need(&action);
+        n.ec = Some(&ec);
+        n.conditions
+            .extend([cond("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT"), cond("kms:DataKeyPairSpec", spec.clone())]);
+        let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
+        let (private, public) = if spec == "RSA_2048" {
+            let private = crypto::rsa_generate(2048)?;
+            let public = crypto::rsa_public(&private)?;
+            (private, public)
+        } else {
+            crypto::p256_data_key_pair()?
+        };
+        let (blob, arn, mid) = self.seal_under(i, &ec, private.expose())?;
+        let fields = json!({ "PrivateKeyCiphertextBlob": b64(&blob), "PublicKey": b64(&public), "KeyId": arn,
+                             "KeyPairSpec": spec, "KeyMaterialId": mid })
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+        let plaintext = (call.op == "GenerateDataKeyPair").then_some(private);
+        Ok(Output { fields, plaintext, plaintext_field: Some("PrivateKeyPlaintext") })
     }
 
     fn mac(&mut self, call: &Call, caller: &Caller, tokens: &[String]) -> Result<Output, KmsError> {
@@ -1574,14 +1825,11 @@ impl Sim {
             None
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::Hmac];
+        let mut n = need(&action);
         n.conditions.extend([cond("kms:MacAlgorithm", alg.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
         let set = self.set_of(i)?;
-        if hmac_params(&set.spec).1 != alg {
-            return Err(KmsError::new("InvalidKeyUsageException", format!("`{alg}` is not valid for {}", set.spec)));
-        }
+        check_algorithm(set.kind, &set.spec, &alg)?;
         let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
         let mac = crypto::hmac(&alg, &m.bytes, &msg)?;
         let arn = self.key(i)?.arn.clone();
@@ -1612,23 +1860,28 @@ impl Sim {
             None
         };
         let action = format!("kms:{}", call.op);
-        let mut n = need(&action, StateRule::Crypto);
-        n.kinds = &[KeyKind::EccP256];
+        let mut n = need(&action);
         n.conditions.extend([cond("kms:SigningAlgorithm", alg.clone()), cond("kms:MessageType", mtype.clone())]);
         let i = self.prepare(call, caller, KeyPick::Ref(&r, true), &n, tokens)?;
-        if alg != "ECDSA_SHA_256" {
-            return Err(KmsError::new("InvalidKeyUsageException", format!("`{alg}` is not valid for ECC_NIST_P256")));
-        }
         let set = self.set_of(i)?;
+        check_algorithm(set.kind, &set.spec, &alg)?;
         let m = set.current().ok_or_else(|| KmsError::new("KMSInternalException", "no material"))?;
         let digest = mtype == "DIGEST";
         let arn = self.key(i)?.arn.clone();
+        let rsa = set.kind == KeyKind::Rsa2048;
         match sig {
             None => {
-                let s = crypto::p256_sign(&m.bytes, &msg, digest)?;
+                let s = if rsa {
+                    crypto::rsa_sign(&m.bytes, &alg, &msg, digest)?
+                } else {
+                    crypto::p256_sign(&m.bytes, &msg, digest)?
+                };
                 Ok(Output::of(json!({ "Signature": b64(&s), "SigningAlgorithm": alg, "KeyId": arn })))
             }
-            Some(s) if crypto::p256_verify(&m.bytes, &msg, digest, &s) => {
+            Some(s)
+                if (rsa && crypto::rsa_verify(&m.bytes, &alg, &msg, digest, &s))
+                    || (!rsa && crypto::p256_verify(&m.bytes, &msg, digest, &s)) =>
+            {
                 Ok(Output::of(json!({ "SignatureValid": true, "SigningAlgorithm": alg, "KeyId": arn })))
             }
             Some(_) => Err(KmsError::new("KMSInvalidSignatureException", "")),
@@ -1645,6 +1898,6 @@ enum KeyPick<'a> {
     Index(usize),
 }
 
-fn need(action: &str, rule: StateRule) -> Need<'_> {
-    Need { action, rule, kinds: &[], ec: None, conditions: BTreeMap::new(), grant_id: None }
+fn need(action: &str) -> Need<'_> {
+    Need { action, rule: rule_of(action), ec: None, conditions: BTreeMap::new(), grant_id: None }
 }

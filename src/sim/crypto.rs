@@ -308,14 +308,36 @@ pub fn p256_generate() -> Result<Secret, KmsError> {
     }
 }
 
-/// DER SubjectPublicKeyInfo is not needed here; the SEC1 uncompressed point of a P-256 key.
+/// The public key of P-256 material as KMS's `GetPublicKey` returns it: a DER-encoded X.509
+/// `SubjectPublicKeyInfo` (RFC 5280; algorithm `id-ecPublicKey` with the `prime256v1` curve,
+/// the uncompressed point as the bit string, RFC 5480).
 ///
 /// # Errors
 /// `KMSInternalException` for bad material.
 pub fn p256_public(secret: &Secret) -> Result<Vec<u8>, KmsError> {
+    use p256::pkcs8::EncodePublicKey;
     let sk = p256::ecdsa::SigningKey::from_slice(secret.expose())
         .map_err(|_| KmsError::new("KMSInternalException", "bad P-256 material"))?;
-    Ok(sk.verifying_key().to_encoded_point(false).as_bytes().to_vec())
+    let der = sk
+        .verifying_key()
+        .to_public_key_der()
+        .map_err(|_| KmsError::new("KMSInternalException", "cannot encode the P-256 public key"))?;
+    Ok(der.as_bytes().to_vec())
+}
+
+/// A fresh P-256 key pair for `GenerateDataKeyPair` (§8.4): the private key as DER PKCS#8
+/// `PrivateKeyInfo` (zeroized on drop) and the public key as DER `SubjectPublicKeyInfo`.
+///
+/// # Errors
+/// `KMSInternalException` on CSPRNG or encoding failure.
+pub fn p256_data_key_pair() -> Result<(Secret, Vec<u8>), KmsError> {
+    use p256::pkcs8::EncodePrivateKey;
+    let scalar = p256_generate()?;
+    let sk = p256::ecdsa::SigningKey::from_slice(scalar.expose())
+        .map_err(|_| KmsError::new("KMSInternalException", "bad P-256 material"))?;
+    let private =
+        sk.to_pkcs8_der().map_err(|_| KmsError::new("KMSInternalException", "cannot encode the P-256 private key"))?;
+    Ok((Secret::new(private.as_bytes().to_vec()), p256_public(&scalar)?))
 }
 
 /// ECDSA_SHA_256 signature (DER) of a RAW message or a 32-byte DIGEST.
@@ -354,6 +376,113 @@ pub fn p256_verify(secret: &Secret, msg: &[u8], digest: bool, signature: &[u8]) 
         <Sha256 as sha2::Digest>::digest(msg).to_vec()
     };
     sk.verifying_key().verify_prehash(&prehash, &sig).is_ok()
+}
+
+/// The RSA signing algorithms of KMS (§8.1) and their hash: (PSS?, digest length).
+fn rsa_scheme(algorithm: &str) -> Option<(bool, usize)> {
+    match algorithm {
+        "RSASSA_PSS_SHA_256" => Some((true, 32)),
+        "RSASSA_PSS_SHA_384" => Some((true, 48)),
+        "RSASSA_PSS_SHA_512" => Some((true, 64)),
+        "RSASSA_PKCS1_V1_5_SHA_256" => Some((false, 32)),
+        "RSASSA_PKCS1_V1_5_SHA_384" => Some((false, 48)),
+        "RSASSA_PKCS1_V1_5_SHA_512" => Some((false, 64)),
+        _ => None,
+    }
+}
+
+/// The digest a signature covers: the hash of a RAW message, or a DIGEST of the right length.
+fn rsa_digest(algorithm: &str, msg: &[u8], digest: bool) -> Result<Vec<u8>, KmsError> {
+    let (_, len) = rsa_scheme(algorithm)
+        .ok_or_else(|| KmsError::new("InvalidKeyUsageException", format!("`{algorithm}` is not an RSA algorithm")))?;
+    if digest {
+        if msg.len() != len {
+            return Err(KmsError::new(
+                "ValidationException",
+                format!("a DIGEST message for `{algorithm}` must be {len} bytes"),
+            ));
+        }
+        return Ok(msg.to_vec());
+    }
+    Ok(match len {
+        32 => <Sha256 as sha2::Digest>::digest(msg).to_vec(),
+        48 => <Sha384 as sha2::Digest>::digest(msg).to_vec(),
+        _ => <Sha512 as sha2::Digest>::digest(msg).to_vec(),
+    })
+}
+
+fn rsa_private(secret: &Secret) -> Result<rsa::RsaPrivateKey, KmsError> {
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::RsaPrivateKey::from_pkcs8_der(secret.expose())
+        .map_err(|_| KmsError::new("KMSInternalException", "bad RSA material"))
+}
+
+/// A fresh RSA key of `bits` bits from the operating system's CSPRNG, as DER PKCS#8
+/// `PrivateKeyInfo` (the `rsa` crate zeroizes its own copy of the private exponent and primes
+/// on drop).
+///
+/// # Errors
+/// `KMSInternalException` on CSPRNG or encoding failure.
+pub fn rsa_generate(bits: usize) -> Result<Secret, KmsError> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
+        .map_err(|e| KmsError::new("KMSInternalException", format!("RSA key generation: {e}")))?;
+    let der = key.to_pkcs8_der().map_err(|_| KmsError::new("KMSInternalException", "cannot encode the RSA key"))?;
+    Ok(Secret::new(der.as_bytes().to_vec()))
+}
+
+/// The public key of RSA material as a DER `SubjectPublicKeyInfo` (`rsaEncryption`, RFC 8017).
+///
+/// # Errors
+/// `KMSInternalException` for bad material.
+pub fn rsa_public(secret: &Secret) -> Result<Vec<u8>, KmsError> {
+    use rsa::pkcs8::EncodePublicKey;
+    let der = rsa_private(secret)?
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|_| KmsError::new("KMSInternalException", "cannot encode the RSA public key"))?;
+    Ok(der.as_bytes().to_vec())
+}
+
+/// An RSASSA-PSS (salt length = hash length, MGF1 with the same hash) or RSASSA-PKCS1-v1_5
+/// signature of a RAW message or a DIGEST.
+///
+/// # Errors
+/// `ValidationException` for a digest of the wrong length; `InvalidKeyUsageException` for an
+/// algorithm that is not RSA's.
+pub fn rsa_sign(secret: &Secret, algorithm: &str, msg: &[u8], digest: bool) -> Result<Vec<u8>, KmsError> {
+    use rsa::{Pkcs1v15Sign, Pss};
+    let hashed = rsa_digest(algorithm, msg, digest)?;
+    let key = rsa_private(secret)?;
+    // PSS needs randomness (the salt); PKCS#1 v1.5 uses it to blind the private-key operation.
+    let rng = &mut rand_core::OsRng;
+    let r = match algorithm {
+        "RSASSA_PSS_SHA_256" => key.sign_with_rng(rng, Pss::new::<Sha256>(), &hashed),
+        "RSASSA_PSS_SHA_384" => key.sign_with_rng(rng, Pss::new::<Sha384>(), &hashed),
+        "RSASSA_PSS_SHA_512" => key.sign_with_rng(rng, Pss::new::<Sha512>(), &hashed),
+        "RSASSA_PKCS1_V1_5_SHA_256" => key.sign_with_rng(rng, Pkcs1v15Sign::new::<Sha256>(), &hashed),
+        "RSASSA_PKCS1_V1_5_SHA_384" => key.sign_with_rng(rng, Pkcs1v15Sign::new::<Sha384>(), &hashed),
+        _ => key.sign_with_rng(rng, Pkcs1v15Sign::new::<Sha512>(), &hashed),
+    };
+    r.map_err(|_| KmsError::new("KMSInternalException", "RSA signing failed"))
+}
+
+/// Verifies an RSA signature made by [`rsa_sign`] (or by any RSASSA implementation).
+#[must_use]
+pub fn rsa_verify(secret: &Secret, algorithm: &str, msg: &[u8], digest: bool, signature: &[u8]) -> bool {
+    use rsa::{Pkcs1v15Sign, Pss};
+    let (Ok(hashed), Ok(key)) = (rsa_digest(algorithm, msg, digest), rsa_private(secret)) else { return false };
+    let public = key.to_public_key();
+    let r = match algorithm {
+        "RSASSA_PSS_SHA_256" => public.verify(Pss::new::<Sha256>(), &hashed, signature),
+        "RSASSA_PSS_SHA_384" => public.verify(Pss::new::<Sha384>(), &hashed, signature),
+        "RSASSA_PSS_SHA_512" => public.verify(Pss::new::<Sha512>(), &hashed, signature),
+        "RSASSA_PKCS1_V1_5_SHA_256" => public.verify(Pkcs1v15Sign::new::<Sha256>(), &hashed, signature),
+        "RSASSA_PKCS1_V1_5_SHA_384" => public.verify(Pkcs1v15Sign::new::<Sha384>(), &hashed, signature),
+        "RSASSA_PKCS1_V1_5_SHA_512" => public.verify(Pkcs1v15Sign::new::<Sha512>(), &hashed, signature),
+        _ => return false,
+    };
+    r.is_ok()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::crypto::{p256_generate, random_array, Secret};
+use super::crypto::{p256_generate, random_array, rsa_generate, Secret};
 use super::KmsError;
 
 /// A key state (§7.2).
@@ -64,11 +64,14 @@ impl KeyState {
     }
 }
 
-/// How an operation fares in each key state: the operation × state matrix of §7.3.
+/// How an operation fares in each key state: one column group of the operation × state
+/// matrix of §7.3. [`rule_of`] maps an operation to its rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StateRule {
-    /// Cryptographic operations and `CreateGrant`, `ReplicateKey`, `UpdatePrimaryRegion`.
+    /// Cryptographic operations, `CreateGrant`, `UpdatePrimaryRegion`: `Enabled` and `Updating`.
     Crypto,
+    /// `ReplicateKey`: like [`StateRule::Crypto`], but not while `Updating` (footnote 15).
+    Replicate,
     /// Works in every state (`DescribeKey`, `GetKeyPolicy`, `PutKeyPolicy`, `ListGrants`, …).
     Any,
     /// `EnableKey` / `DisableKey`.
@@ -77,71 +80,106 @@ pub enum StateRule {
     CancelDeletion,
     /// `ScheduleKeyDeletion`.
     ScheduleDeletion,
-    /// `CreateAlias`, `TagResource`, `UpdateKeyDescription`: not when pending deletion.
+    /// `CreateAlias`, `UpdateAlias` (new target), `TagResource`, `UntagResource`,
+    /// `UpdateKeyDescription`: not when pending deletion.
     NotPendingDeletion,
-    /// `EnableKeyRotation` / `DisableKeyRotation` / `RotateKeyOnDemand`.
+    /// `EnableKeyRotation` / `DisableKeyRotation`.
     Rotation,
+    /// `RotateKeyOnDemand`: like [`StateRule::Rotation`], but not while `Updating`.
+    RotateOnDemand,
+    /// `GetKeyRotationStatus`: everywhere but `PendingImport` and `Unavailable`.
+    RotationStatus,
 }
 
-/// The state check of §7.3 (footnote numbers in comments). `CreateGrant` in `Unavailable` is
-/// allowed per the matrix; other crypto operations fail there.
+/// The state rule of an operation (a `kms:` prefix is ignored); `ReEncrypt` is both of its
+/// halves.
+#[must_use]
+pub fn rule_of(op: &str) -> StateRule {
+    match op.strip_prefix("kms:").unwrap_or(op) {
+        "ScheduleKeyDeletion" => StateRule::ScheduleDeletion,
+        "EnableKey" | "DisableKey" => StateRule::EnableDisable,
+        "CancelKeyDeletion" => StateRule::CancelDeletion,
+        "EnableKeyRotation" | "DisableKeyRotation" => StateRule::Rotation,
+        "RotateKeyOnDemand" => StateRule::RotateOnDemand,
+        "GetKeyRotationStatus" => StateRule::RotationStatus,
+        "CreateAlias" | "UpdateAlias" | "TagResource" | "UntagResource" | "UpdateKeyDescription" => {
+            StateRule::NotPendingDeletion
+        }
+        "ReplicateKey" => StateRule::Replicate,
+        "Decrypt"
+        | "Encrypt"
+        | "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext"
+        | "GenerateDataKeyPair"
+        | "GenerateDataKeyPairWithoutPlaintext"
+        | "ReEncrypt"
+        | "ReEncryptFrom"
+        | "ReEncryptTo"
+        | "CreateGrant"
+        | "Sign"
+        | "Verify"
+        | "GenerateMac"
+        | "VerifyMac"
+        | "GetPublicKey"
+        | "DeriveSharedSecret"
+        | "UpdatePrimaryRegion" => StateRule::Crypto,
+        _ => StateRule::Any,
+    }
+}
+
+/// The state check of §7.3, one arm per cell of the matrix (footnote numbers in comments).
+/// `CreateGrant` in `Unavailable` is allowed per the matrix; other crypto operations fail there.
 ///
 /// # Errors
-/// `DisabledException` or `KMSInvalidStateException` with the matrix's message.
+/// `DisabledException`, `KMSInvalidStateException` or `UnsupportedOperationException` with the
+/// matrix's message.
 pub fn check_state(rule: StateRule, op: &str, state: KeyState, arn: &str) -> Result<(), KmsError> {
+    use KeyState as S;
     let invalid = |what: &str| Err(KmsError::new("KMSInvalidStateException", format!("{arn} is {what}.")));
-    let pd = |s: KeyState| {
-        if s == KeyState::PendingReplicaDeletion {
-            "pending replica deletion"
-        } else {
-            "pending deletion"
-        }
+    let disabled = || Err(KmsError::new("DisabledException", format!("{arn} is disabled.")));
+    // Footnote 3 (preferred over 2 for crypto operations, as local-kms does).
+    let pending = |s: KeyState| {
+        invalid(if s == S::PendingReplicaDeletion { "pending replica deletion" } else { "pending deletion" })
     };
-    match rule {
-        StateRule::Any => Ok(()),
-        StateRule::Crypto => match state {
-            KeyState::Enabled | KeyState::Updating => Ok(()),
-            KeyState::Unavailable if op == "CreateGrant" => Ok(()),
-            KeyState::Disabled => Err(KmsError::new("DisabledException", format!("{arn} is disabled."))),
-            s if s.pending_deletion() => invalid(pd(s)), // footnote 3 (preferred over 2)
-            KeyState::PendingImport => invalid("pending import"),
-            KeyState::Unavailable => invalid("unavailable"),
-            _ => invalid("creating"),
-        },
-        StateRule::EnableDisable => match state {
-            KeyState::Enabled | KeyState::Disabled | KeyState::Unavailable => Ok(()),
-            s if s.pending_deletion() => invalid(pd(s)),
-            KeyState::PendingImport => invalid("pending import"),
-            KeyState::Creating => invalid("creating"),
-            _ => invalid("updating"),
-        },
-        StateRule::CancelDeletion => {
-            if state.pending_deletion() {
+    // Footnote 6.
+    let external = || {
+        Err(KmsError::new(
+            "UnsupportedOperationException",
+            format!("{arn} origin is EXTERNAL which is not valid for this operation."),
+        ))
+    };
+    // Footnote 7 (a key in a custom key store).
+    let custom_store = || Err(KmsError::new("UnsupportedOperationException", format!("{arn} is unavailable.")));
+    let op = op.strip_prefix("kms:").unwrap_or(op);
+    match (rule, state) {
+        (StateRule::Any, _)
+        | (StateRule::Crypto | StateRule::Replicate, S::Enabled)
+        | (StateRule::Crypto, S::Updating)
+        | (StateRule::EnableDisable, S::Enabled | S::Disabled | S::Unavailable) // footnote 12
+        | (StateRule::Rotation | StateRule::RotateOnDemand, S::Enabled)
+        | (StateRule::Rotation, S::Updating) => Ok(()),
+        (StateRule::Crypto, S::Unavailable) if op == "CreateGrant" => Ok(()),
+        (StateRule::CancelDeletion, s) => {
+            if s.pending_deletion() {
                 Ok(())
             } else {
-                invalid("not pending deletion (or pending replica deletion)")
+                invalid("not pending deletion (or pending replica deletion)") // footnote 4
             }
         }
-        StateRule::ScheduleDeletion => match state {
-            s if s.pending_deletion() => invalid(pd(s)),
-            KeyState::Updating => invalid("updating"),
-            _ => Ok(()),
-        },
-        StateRule::NotPendingDeletion => match state {
-            s if s.pending_deletion() => invalid(pd(s)),
-            _ => Ok(()),
-        },
-        StateRule::Rotation => match state {
-            KeyState::Enabled | KeyState::Updating => Ok(()),
-            KeyState::Disabled => Err(KmsError::new("DisabledException", format!("{arn} is disabled."))),
-            s if s.pending_deletion() => invalid(pd(s)),
-            KeyState::PendingImport => invalid("pending import"),
-            KeyState::Creating => invalid("creating"),
-            KeyState::Unavailable => {
-                Err(KmsError::new("UnsupportedOperationException", format!("{arn} is unavailable.")))
-            }
-            _ => invalid("updating"),
-        },
+        (StateRule::ScheduleDeletion | StateRule::NotPendingDeletion, s) if s.pending_deletion() => pending(s),
+        (StateRule::ScheduleDeletion, S::Updating) => invalid("updating"), // footnote 15
+        (StateRule::ScheduleDeletion | StateRule::NotPendingDeletion, _) => Ok(()),
+        (StateRule::RotationStatus, S::PendingImport) => external(),
+        (StateRule::RotationStatus, S::Unavailable) => custom_store(),
+        (StateRule::RotationStatus, _) => Ok(()),
+        (_, S::Disabled) => disabled(), // footnote 1
+        (_, s) if s.pending_deletion() => pending(s),
+        (StateRule::Rotation, S::PendingImport) => external(),
+        (_, S::PendingImport) => invalid("pending import"), // footnote 5
+        (StateRule::Rotation | StateRule::RotateOnDemand, S::Unavailable) => custom_store(),
+        (_, S::Unavailable) => invalid("unavailable"), // footnote 11
+        (_, S::Creating) => invalid("creating"),       // footnote 14
+        (_, _) => invalid("updating"),                 // footnote 15
     }
 }
 
@@ -154,6 +192,8 @@ pub enum KeyKind {
     Hmac,
     /// `ECC_NIST_P256` / `SIGN_VERIFY`.
     EccP256,
+    /// `RSA_2048` / `SIGN_VERIFY` (RSASSA-PSS and RSASSA-PKCS1-v1_5 with SHA-256/384/512).
+    Rsa2048,
 }
 
 impl KeyKind {
@@ -164,6 +204,7 @@ impl KeyKind {
             "SYMMETRIC_DEFAULT" => Some(KeyKind::Symmetric),
             "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => Some(KeyKind::Hmac),
             "ECC_NIST_P256" => Some(KeyKind::EccP256),
+            "RSA_2048" => Some(KeyKind::Rsa2048),
             _ => None,
         }
     }
@@ -174,9 +215,104 @@ impl KeyKind {
         match self {
             KeyKind::Symmetric => "ENCRYPT_DECRYPT",
             KeyKind::Hmac => "GENERATE_VERIFY_MAC",
-            KeyKind::EccP256 => "SIGN_VERIFY",
+            KeyKind::EccP256 | KeyKind::Rsa2048 => "SIGN_VERIFY",
         }
     }
+}
+
+/// The usage check (§7.3 step 5): the operation must suit the key's `KeyUsage` (§8.1).
+///
+/// # Errors
+/// `InvalidKeyUsageException`.
+pub fn check_usage(op: &str, kind: KeyKind, arn: &str) -> Result<(), KmsError> {
+    let op = op.strip_prefix("kms:").unwrap_or(op);
+    let ok = match op {
+        "Encrypt"
+        | "Decrypt"
+        | "ReEncrypt"
+        | "ReEncryptFrom"
+        | "ReEncryptTo"
+        | "GenerateDataKey"
+        | "GenerateDataKeyWithoutPlaintext"
+        | "GenerateDataKeyPair"
+        | "GenerateDataKeyPairWithoutPlaintext" => kind == KeyKind::Symmetric,
+        "GenerateMac" | "VerifyMac" => kind == KeyKind::Hmac,
+        "Sign" | "Verify" | "GetPublicKey" => matches!(kind, KeyKind::EccP256 | KeyKind::Rsa2048),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(KmsError::new(
+            "InvalidKeyUsageException",
+            format!("{arn} key usage is {} which is not valid for {op}.", kind.usage()),
+        ))
+    }
+}
+
+/// The checks after the key usage that depend on the key's type or multi-Region role (§7.3
+/// footnote 7, §7.6, §7.7): rotation of keys that are not symmetric, or of replicas;
+/// `ReplicateKey`/`UpdatePrimaryRegion` on keys that are not multi-Region primaries.
+///
+/// # Errors
+/// `UnsupportedOperationException`.
+pub fn check_operation(op: &str, kind: KeyKind, mrk: MrkRole, arn: &str) -> Result<(), KmsError> {
+    let unsupported = |why: String| Err(KmsError::new("UnsupportedOperationException", why));
+    match op.strip_prefix("kms:").unwrap_or(op) {
+        "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" if kind != KeyKind::Symmetric => {
+            unsupported(format!("{arn} is not a symmetric encryption key: rotation is not supported."))
+        }
+        "EnableKeyRotation" | "DisableKeyRotation" | "RotateKeyOnDemand" if mrk == MrkRole::Replica => {
+            unsupported(format!("{arn} is a multi-Region replica: manage rotation on the primary key."))
+        }
+        "ReplicateKey" | "UpdatePrimaryRegion" if mrk != MrkRole::Primary => {
+            unsupported(format!("{arn} is not a multi-Region primary key."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The algorithm check (§8.1): the encryption, signing or MAC algorithm of a request must be
+/// the key's.
+///
+/// # Errors
+/// `InvalidKeyUsageException`.
+pub fn check_algorithm(kind: KeyKind, spec: &str, algorithm: &str) -> Result<(), KmsError> {
+    if key_algorithms(kind, spec).contains(&algorithm) {
+        Ok(())
+    } else {
+        Err(KmsError::new("InvalidKeyUsageException", format!("`{algorithm}` is not valid for {spec}")))
+    }
+}
+
+/// The algorithms of a key (§8.1): `EncryptionAlgorithms`, `MacAlgorithms` or
+/// `SigningAlgorithms` in `DescribeKey`.
+#[must_use]
+pub fn key_algorithms(kind: KeyKind, spec: &str) -> &'static [&'static str] {
+    match kind {
+        KeyKind::Symmetric => &["SYMMETRIC_DEFAULT"],
+        KeyKind::Hmac => match hmac_params(spec).1 {
+            "HMAC_SHA_224" => &["HMAC_SHA_224"],
+            "HMAC_SHA_384" => &["HMAC_SHA_384"],
+            "HMAC_SHA_512" => &["HMAC_SHA_512"],
+            _ => &["HMAC_SHA_256"],
+        },
+        KeyKind::EccP256 => &["ECDSA_SHA_256"],
+        KeyKind::Rsa2048 => &[
+            "RSASSA_PSS_SHA_256",
+            "RSASSA_PSS_SHA_384",
+            "RSASSA_PSS_SHA_512",
+            "RSASSA_PKCS1_V1_5_SHA_256",
+            "RSASSA_PKCS1_V1_5_SHA_384",
+            "RSASSA_PKCS1_V1_5_SHA_512",
+        ],
+    }
+}
+
+/// The first algorithm of a key ([`key_algorithms`]).
+#[must_use]
+pub fn key_algorithm(kind: KeyKind, spec: &str) -> &'static str {
+    key_algorithms(kind, spec).first().copied().unwrap_or("SYMMETRIC_DEFAULT")
 }
 
 /// HMAC key length (bytes) and algorithm of a spec.
@@ -213,6 +349,7 @@ impl Material {
             KeyKind::Symmetric => Secret::random(32)?,
             KeyKind::Hmac => Secret::random(hmac_params(spec).0)?,
             KeyKind::EccP256 => p256_generate()?,
+            KeyKind::Rsa2048 => rsa_generate(2048)?,
         };
         Ok(Material { id: random_array::<32>()?, bytes, created: now, how })
     }
@@ -236,6 +373,9 @@ pub struct MaterialSet {
     pub next_rotation: Option<i64>,
     /// On-demand rotations done.
     pub on_demand_rotations: u32,
+    /// The world's `KeySpec` when the simulator does not support it and holds symmetric
+    /// material in its place (keys adopted by [`super::api::Sim::from_world`]).
+    pub stand_in_for: Option<String>,
 }
 
 impl MaterialSet {
@@ -292,6 +432,8 @@ pub struct SimKey {
     pub deleted: bool,
     /// Key manager (`CUSTOMER` / `AWS`).
     pub manager: String,
+    /// While `Creating` or `Updating`: when the transient state ends (simulated seconds).
+    pub transient_until: Option<i64>,
 }
 
 /// A grant as the simulator keeps it: the world grant plus its creation time and tokens
@@ -308,6 +450,11 @@ pub struct SimGrant {
 
 /// Seconds until a new grant is visible without its token.
 pub const GRANT_PROPAGATION_SECONDS: i64 = 300;
+
+/// Seconds a replica stays `Creating` after `ReplicateKey`, and both keys stay `Updating` after
+/// `UpdatePrimaryRegion` ("a few seconds" in the KMS developer guide; the simulated clock only
+/// moves with `AdvanceTime`, so the state ends at the first advance that reaches it).
+pub const TRANSIENT_STATE_SECONDS: i64 = 60;
 
 /// Every key, material set and alias of the simulator.
 #[derive(Debug, Default)]
@@ -350,5 +497,80 @@ impl KeyStore {
     #[must_use]
     pub fn material(&self, k: &SimKey) -> Option<&MaterialSet> {
         self.materials.get(&(k.account.clone(), k.id.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
+    use super::*;
+
+    const OK: &str = "ok";
+    const DIS: &str = "DisabledException";
+    const INV: &str = "KMSInvalidStateException";
+    const UNS: &str = "UnsupportedOperationException";
+
+    /// The operation × state matrix of semantics.md §7.3 for the operations the simulator
+    /// implements; cells marked n/a in the matrix read as `KMSInvalidStateException`.
+    #[test]
+    fn operation_state_matrix() {
+        let states = [
+            KeyState::Enabled,
+            KeyState::Disabled,
+            KeyState::PendingDeletion,
+            KeyState::PendingImport,
+            KeyState::Unavailable,
+            KeyState::Creating,
+            KeyState::Updating,
+        ];
+        #[rustfmt::skip]
+        let table: &[(&str, [&str; 7])] = &[
+            //                       Enabled Disabled PendingDel PendingImport Unavailable Creating Updating
+            ("CancelKeyDeletion",    [INV, INV, OK,  INV, INV, INV, INV]),
+            ("CreateAlias",          [OK,  OK,  INV, OK,  OK,  OK,  OK]),
+            ("CreateGrant",          [OK,  DIS, INV, INV, OK,  INV, OK]),
+            ("Decrypt",              [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("Encrypt",              [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("GenerateDataKey",      [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("GenerateDataKeyPair",  [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("ReEncryptFrom",        [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("ReEncryptTo",          [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("Sign",                 [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("VerifyMac",            [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("GetPublicKey",         [OK,  DIS, INV, INV, INV, INV, OK]),
+            ("DeleteAlias",          [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("DescribeKey",          [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("GetKeyPolicy",         [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("PutKeyPolicy",         [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("ListGrants",           [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("RetireGrant",          [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("RevokeGrant",          [OK,  OK,  OK,  OK,  OK,  OK,  OK]),
+            ("DisableKey",           [OK,  OK,  INV, INV, OK,  INV, INV]),
+            ("EnableKey",            [OK,  OK,  INV, INV, OK,  INV, INV]),
+            ("EnableKeyRotation",    [OK,  DIS, INV, UNS, UNS, INV, OK]),
+            ("DisableKeyRotation",   [OK,  DIS, INV, UNS, UNS, INV, OK]),
+            ("GetKeyRotationStatus", [OK,  OK,  OK,  UNS, UNS, OK,  OK]),
+            ("RotateKeyOnDemand",    [OK,  DIS, INV, INV, UNS, INV, INV]),
+            ("ReplicateKey",         [OK,  DIS, INV, INV, INV, INV, INV]),
+            ("ScheduleKeyDeletion",  [OK,  OK,  INV, OK,  OK,  OK,  INV]),
+            ("UpdateAlias",          [OK,  OK,  INV, OK,  OK,  OK,  OK]),
+            ("UpdatePrimaryRegion",  [OK,  DIS, INV, INV, INV, INV, OK]),
+        ];
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/mrk-1";
+        for (op, want) in table {
+            for (state, want) in states.iter().zip(want) {
+                let got = check_state(rule_of(op), op, *state, arn).err().map_or(OK, |e| e.exception);
+                assert_eq!(got, *want, "{op} in {}", state.as_str());
+            }
+            // PendingReplicaDeletion behaves as PendingDeletion (the same column of §7.3).
+            let pd = check_state(rule_of(op), op, KeyState::PendingDeletion, arn).err().map(|e| e.exception);
+            let prd = check_state(rule_of(op), op, KeyState::PendingReplicaDeletion, arn).err().map(|e| e.exception);
+            assert_eq!(pd, prd, "{op}");
+        }
+        let msg = |op: &str, s| check_state(rule_of(op), op, s, arn).unwrap_err().message;
+        assert_eq!(msg("Decrypt", KeyState::Creating), format!("{arn} is creating.")); // footnote 14
+        assert_eq!(msg("DisableKey", KeyState::Updating), format!("{arn} is updating.")); // footnote 15
+        assert_eq!(msg("Encrypt", KeyState::Disabled), format!("{arn} is disabled."));
+        // footnote 1
     }
 }

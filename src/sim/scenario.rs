@@ -212,11 +212,11 @@ pub fn run(sc: &Scenario, world: World) -> Transcript {
                 args.insert(k.to_string(), v);
             }
         }
-        let (result, plaintext) = if step.call == "AdvanceTime" {
+        let (result, plaintext, pt_name) = if step.call == "AdvanceTime" {
             let num = |k: &str| args.get(k).and_then(Value::as_i64).unwrap_or(0);
             let secs = num("Days") * 86_400 + num("Hours") * 3600 + num("Minutes") * 60 + num("Seconds");
             sim.advance(secs);
-            (Ok(serde_json::json!({ "Now": super::api::iso(sim.now) })), None)
+            (Ok(serde_json::json!({ "Now": super::api::iso(sim.now) })), None, "Plaintext")
         } else {
             let call = Call {
                 op: step.call.clone(),
@@ -231,8 +231,11 @@ pub fn run(sc: &Scenario, world: World) -> Transcript {
                 assume_identity_allows: false,
             };
             match sim.call(&call) {
-                Ok(out) => (Ok(Value::Object(out.fields)), out.plaintext),
-                Err(e) => (Err(e), None),
+                Ok(out) => {
+                    let name = out.plaintext_name();
+                    (Ok(Value::Object(out.fields)), out.plaintext, name)
+                }
+                Err(e) => (Err(e), None, "Plaintext"),
             }
         };
         let (outcome, message, fields) = match &result {
@@ -243,7 +246,7 @@ pub fn run(sc: &Scenario, world: World) -> Transcript {
         let mut full = fields.clone();
         let secret_b64 = plaintext.as_ref().map(|p| Zeroizing::new(B64.encode(p.expose())));
         for (name, path) in &step.save {
-            if path == "Plaintext" {
+            if path == pt_name {
                 if let Some(s) = &secret_b64 {
                     vars.insert(name.clone(), s.clone());
                 }
@@ -253,10 +256,11 @@ pub fn run(sc: &Scenario, world: World) -> Transcript {
             }
         }
         let failure = step.expect.as_ref().and_then(|e| {
-            check_expect(&subst_value(e, &vars), &outcome, &full, secret_b64.as_ref().map(|s| s.as_str()))
+            let secret = secret_b64.as_ref().map(|s| (pt_name, s.as_str()));
+            check_expect(&subst_value(e, &vars), &outcome, &full, secret)
         });
         if let (Value::Object(m), Some(p)) = (&mut full, &plaintext) {
-            m.insert("Plaintext".into(), Value::String(format!("<redacted {} bytes>", p.len())));
+            m.insert(pt_name.into(), Value::String(format!("<redacted {} bytes>", p.len())));
         }
         steps.push(StepResult {
             step: n + 1,
@@ -278,7 +282,8 @@ pub fn run(sc: &Scenario, world: World) -> Transcript {
     Transcript { version: 1, description: sc.description.clone(), steps, passed }
 }
 
-fn check_expect(expect: &Value, outcome: &str, out: &Value, plaintext: Option<&str>) -> Option<String> {
+/// `plaintext`: the name of the response field that holds the plaintext, and its base64.
+fn check_expect(expect: &Value, outcome: &str, out: &Value, plaintext: Option<(&str, &str)>) -> Option<String> {
     let (want, fields) = match expect {
         Value::String(s) => (s.clone(), None),
         Value::Object(m) => (
@@ -292,8 +297,9 @@ fn check_expect(expect: &Value, outcome: &str, out: &Value, plaintext: Option<&s
     }
     for (path, v) in fields.into_iter().flatten() {
         let v = text_value(v);
-        let got = if path == "Plaintext" {
-            plaintext.map(|p| Value::String(p.to_string()))
+        let secret_field = plaintext.is_some_and(|(name, _)| name == path) || path == "Plaintext";
+        let got = if secret_field {
+            plaintext.filter(|(name, _)| name == path).map(|(_, p)| Value::String(p.to_string()))
         } else {
             lookup(out, path).cloned()
         };
@@ -304,7 +310,7 @@ fn check_expect(expect: &Value, outcome: &str, out: &Value, plaintext: Option<&s
             (None, _) => false,
         };
         if !same {
-            let shown = if path == "Plaintext" { "<redacted>".to_string() } else { format!("{got:?}") };
+            let shown = if secret_field { "<redacted>".to_string() } else { format!("{got:?}") };
             return Some(format!("`{path}`: expected {v}, got {shown}"));
         }
     }

@@ -179,7 +179,13 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
     // the evaluator in a hypothetical world (denies in the key policy, IAM, boundaries, SCPs and
     // RCPs still apply after the escalation).
     let short = action.strip_prefix("kms:").unwrap_or(action).to_string();
-    let grantable = catalog().action(action).is_some_and(|a| a.grant_operation);
+    // Only an operation a grant on this key can carry (§6.2: CreateGrant rejects the others).
+    let fits = world
+        .keys
+        .get(key)
+        .and_then(|k| k.metadata.as_ref())
+        .is_none_or(|m| crate::world::grant_operation_fits(&short, &m.spec, &m.usage));
+    let grantable = fits && catalog().action(action).is_some_and(|a| a.grant_operation);
     let scope = super::direct_scope(world, key);
     let grant_scope = super::reach::KeyScope::new(world, key, "kms:CreateGrant");
     let policy_scope = super::reach::KeyScope::new(world, key, "kms:PutKeyPolicy");

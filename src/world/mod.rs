@@ -161,6 +161,34 @@ pub fn grant_op_bit(op: &str) -> Option<u32> {
     GRANT_OPERATIONS.iter().position(|o| *o == op).map(|i| 1u32 << i)
 }
 
+/// Whether a grant operation is valid for a key of this `KeySpec` and `KeyUsage` (semantics.md
+/// §6.2): `CreateGrant` rejects the others with `ValidationException`. An unknown usage is not
+/// judged.
+#[must_use]
+pub fn grant_operation_fits(op: &str, spec: &str, usage: &str) -> bool {
+    if matches!(op, "DescribeKey" | "CreateGrant" | "RetireGrant") {
+        return true;
+    }
+    match usage {
+        "ENCRYPT_DECRYPT" if spec == "SYMMETRIC_DEFAULT" => matches!(
+            op,
+            "Encrypt"
+                | "Decrypt"
+                | "ReEncryptFrom"
+                | "ReEncryptTo"
+                | "GenerateDataKey"
+                | "GenerateDataKeyWithoutPlaintext"
+                | "GenerateDataKeyPair"
+                | "GenerateDataKeyPairWithoutPlaintext"
+        ),
+        "ENCRYPT_DECRYPT" => matches!(op, "Encrypt" | "Decrypt" | "ReEncryptFrom" | "ReEncryptTo" | "GetPublicKey"),
+        "SIGN_VERIFY" => matches!(op, "Sign" | "Verify" | "GetPublicKey"),
+        "GENERATE_VERIFY_MAC" => matches!(op, "GenerateMac" | "VerifyMac"),
+        "KEY_AGREEMENT" => matches!(op, "DeriveSharedSecret" | "GetPublicKey"),
+        _ => true,
+    }
+}
+
 /// Tags as a sorted map.
 pub type Tags = BTreeMap<String, String>;
 
