@@ -350,21 +350,27 @@ fn boundary(p: &mut Part, v: &Json, ptr: &str) -> Option<String> {
 fn inline_policies(p: &mut Part, v: &Json, key: &str, ptr: &str, account: &str, holder: &str) -> Vec<PolicySlot> {
     let mut out = Vec::new();
     for (ip, entry) in objects(p, v, key, ptr) {
-        let name = p.str_at(entry, "PolicyName", &ip).unwrap_or_default();
-        let Some(doc) = entry.get("PolicyDocument") else {
-            p.diag("KP152", entry.span, &ip, format!("inline policy `{name}` has no `PolicyDocument`"));
-            continue;
-        };
-        let spec = DocSpec {
-            kind: DocKind::Identity,
-            name,
-            account: Some(account.to_string()).filter(|a| !a.is_empty()),
-            managed_name: None,
-            resource: Some(holder.to_string()),
-        };
-        out.push(p.policy_slot(doc, &child(&ip, "PolicyDocument"), "PolicyDocument", spec));
+        out.extend(inline_policy(p, entry, &ip, account, holder));
     }
     out
+}
+
+/// One `{"PolicyName", "PolicyDocument"}` entry at `ptr`: the document as an identity policy of
+/// `holder` (the AWS CLI's and iam-collect's shape).
+pub(super) fn inline_policy(p: &mut Part, entry: &Json, ptr: &str, account: &str, holder: &str) -> Option<PolicySlot> {
+    let name = p.str_at(entry, "PolicyName", ptr).unwrap_or_default();
+    let Some(doc) = entry.get("PolicyDocument") else {
+        p.diag("KP152", entry.span, ptr, format!("inline policy `{name}` has no `PolicyDocument`"));
+        return None;
+    };
+    let spec = DocSpec {
+        kind: DocKind::Identity,
+        name,
+        account: Some(account.to_string()).filter(|a| !a.is_empty()),
+        managed_name: None,
+        resource: Some(holder.to_string()),
+    };
+    Some(p.policy_slot(doc, &child(ptr, "PolicyDocument"), "PolicyDocument", spec))
 }
 
 /// The account an authorization-details listing belongs to, from the first ARN in it.

@@ -402,19 +402,7 @@ fn inline_policies(p: &mut Part, docs: &[Doc], account: &str, holder: &str) -> V
             p.diag("KP152", entry.span, &ep, format!("an inline policy must be an object, not {}", entry.kind_name()));
             continue;
         }
-        let name = p.str_at(entry, "PolicyName", &ep).unwrap_or_default();
-        let Some(doc) = entry.get("PolicyDocument") else {
-            p.diag("KP152", entry.span, &ep, format!("inline policy `{name}` has no `PolicyDocument`"));
-            continue;
-        };
-        let spec = DocSpec {
-            kind: DocKind::Identity,
-            name,
-            account: Some(account.to_string()).filter(|a| !a.is_empty()),
-            managed_name: None,
-            resource: Some(holder.to_string()),
-        };
-        out.push(p.policy_slot(doc, &child(&ep, "PolicyDocument"), "PolicyDocument", spec));
+        out.extend(super::awscli::inline_policy(p, entry, &ep, account, holder));
     }
     out
 }

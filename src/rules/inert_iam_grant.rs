@@ -367,8 +367,9 @@ pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneS
                 let vars = entry.policy.variables_enabled();
                 let mut all_generic = true;
                 for st in entry.policy.statements.iter().filter(|s| s.effect == Effect::Allow && !s.broken) {
-                    let independent = !st.conditions.iter().any(describes_key)
-                        && !(vars && st.resource.iter().flat_map(|r| r.items.iter()).any(|r| r.value.contains("${")));
+                    let variable_resource =
+                        vars && st.resource.iter().flat_map(|r| r.items.iter()).any(|r| r.value.contains("${"));
+                    let independent = !variable_resource && !st.conditions.iter().any(describes_key);
                     if independent && generic.contains(&(pid, st.index)) {
                         continue;
                     }
