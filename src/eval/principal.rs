@@ -190,14 +190,29 @@ pub fn match_principals(p: &Principals, caller: &Caller, world: &World) -> Princ
     if p.negated {
         return if not_principal_exempts(p, caller, world) { PrincipalMatch::None } else { PrincipalMatch::Direct };
     }
-    p.entries.iter().map(|e| match_entry(&e.principal, caller, world)).max().unwrap_or(PrincipalMatch::None)
+    candidates(p, caller)
+        .into_iter()
+        .map(|e| match_entry(&e.principal, caller, world))
+        .max()
+        .unwrap_or(PrincipalMatch::None)
+}
+
+/// The entries of `p` that can match the caller (every entry that matches is among them).
+fn candidates<'p>(p: &'p Principals, caller: &Caller) -> Vec<&'p crate::policy::model::PrincipalEntry> {
+    let name = match caller {
+        Caller::User { name, .. } | Caller::FederatedUser { name, .. } => Some(name.as_str()),
+        Caller::AssumedRole { role, .. } => Some(role.as_str()),
+        Caller::Root { .. } | Caller::Service(_) => None,
+    };
+    p.candidates(caller.account(), name)
 }
 
 fn not_principal_exempts(p: &Principals, caller: &Caller, world: &World) -> bool {
-    let grades: Vec<PrincipalMatch> = p.entries.iter().map(|e| match_entry(&e.principal, caller, world)).collect();
-    if p.entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
+    let entries = candidates(p, caller);
+    if entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
         return true;
     }
+    let grades: Vec<PrincipalMatch> = entries.iter().map(|e| match_entry(&e.principal, caller, world)).collect();
     let account_listed = grades.contains(&PrincipalMatch::Account);
     let self_listed = grades.iter().any(|g| matches!(g, PrincipalMatch::Direct | PrincipalMatch::DirectLimited));
     match caller {

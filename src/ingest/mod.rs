@@ -264,19 +264,23 @@ fn failed(name: &str, opts: &LoadOptions, message: String) -> Part {
     p
 }
 
+fn too_large() -> String {
+    format!("file is larger than the `{} MiB` input limit: it was not read", MAX_FILE_BYTES >> 20)
+}
+
 fn read_input(input: &Input, opts: &LoadOptions) -> Part {
     let name = input.name();
     let bytes = match input {
         Input::File { path, .. } => {
             if fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-                return failed(name, opts, "file is larger than 64 MiB".into());
+                return failed(name, opts, too_large());
             }
             fs::File::open(path).and_then(read_limited)
         }
         Input::Stdin => read_limited(std::io::stdin().lock()),
     };
     match bytes {
-        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => failed(name, opts, "file is larger than 64 MiB".into()),
+        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => failed(name, opts, too_large()),
         Ok(b) => load_bytes(name, &b, opts),
         Err(e) => failed(name, opts, io_message(&e)),
     }
