@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::snapshot::{key_arn, PathContext};
 use super::time;
 use crate::policy::arn::Arn;
-use crate::policy::err::PolicyDiagnostic;
+use crate::policy::err::{one_line, PolicyDiagnostic};
 use crate::policy::json::{pointer_token, unescape_with_map, Json, JsonKind};
 use crate::policy::model::{DocKind, Policy, PrincipalRef};
 use crate::policy::parse::{parse_policy_text, validate, MAX_EVALUATED_POLICY_BYTES};
@@ -129,7 +129,7 @@ impl Part {
     pub fn diag(&mut self, code: &'static str, span: Span, pointer: &str, message: String) {
         self.w.diagnostics.push(PolicyDiagnostic {
             code,
-            message,
+            message: one_line(message),
             source: self.src,
             span,
             pointer: pointer.to_string(),

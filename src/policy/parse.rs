@@ -8,7 +8,7 @@
 //! inside `Condition` are all kept and must all hold.
 
 use super::arn::{classify_aws_principal, classify_service_principal};
-use super::err::PolicyDiagnostic;
+use super::err::{one_line, PolicyDiagnostic};
 use super::json::{self, pointer_token, Json, JsonKind};
 use super::model::{
     Condition, DocKind, Effect, Operator, Patterns, Policy, PrincipalEntry, PrincipalRef, Principals, Statement,
@@ -32,7 +32,7 @@ impl Cx<'_> {
     fn diag(&mut self, code: &'static str, span: Span, pointer: &str, message: String) {
         self.diags.push(PolicyDiagnostic {
             code,
-            message,
+            message: one_line(message),
             source: self.source,
             span,
             pointer: pointer.to_string(),
