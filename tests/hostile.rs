@@ -467,3 +467,36 @@ fn duplicate_keys() {
     assert_eq!(f["line"], 2);
     run.assert_good_analysed("duplicates");
 }
+
+/// Terraform modules nested deeper than the reader follows (32 levels): the plan still loads,
+/// the keys of the shallower modules are read, and the cut is an assumption, not silence.
+#[test]
+fn terraform_modules_nested_too_deep() {
+    use keyproof::ingest::{load_texts, LoadOptions};
+    let key = |addr: &str| {
+        format!(
+            r#"{{"address":"{addr}","mode":"managed","type":"aws_kms_key","name":"k","values":{{"description":"k","policy":"{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"AWS\":\"arn:aws:iam::111122223333:root\"}},\"Action\":\"kms:*\",\"Resource\":\"*\"}}]}}"}}}}"#
+        )
+    };
+    let mut module = String::new();
+    for depth in (1..=40).rev() {
+        let addr: Vec<String> = (1..=depth).map(|i| format!("module.m{i}")).collect();
+        let addr = addr.join(".");
+        module = format!(
+            r#"{{"address":"{addr}","resources":[{}],"child_modules":[{module}]}}"#,
+            key(&format!("{addr}.aws_kms_key.k"))
+        );
+    }
+    let plan = format!(
+        r#"{{"format_version":"1.2","terraform_version":"1.9.0","planned_values":{{"root_module":{{"resources":[{}],"child_modules":[{module}]}}}}}}"#,
+        key("aws_kms_key.k")
+    );
+    let world = load_texts(&[("deep-plan.json".into(), plan)], &LoadOptions::default());
+    assert!(world.errors.is_empty(), "{:?}", world.errors);
+    assert_eq!(world.keys.len(), 33, "the root module's key and those of modules 1–32");
+    assert!(
+        world.assumptions.iter().any(|a| a.contains("nests modules deeper than `32` levels")),
+        "{:?}",
+        world.assumptions
+    );
+}
