@@ -190,14 +190,29 @@ pub fn match_principals(p: &Principals, caller: &Caller, world: &World) -> Princ
     if p.negated {
         return if not_principal_exempts(p, caller, world) { PrincipalMatch::None } else { PrincipalMatch::Direct };
     }
-    p.entries.iter().map(|e| match_entry(&e.principal, caller, world)).max().unwrap_or(PrincipalMatch::None)
+    candidates(p, caller)
+        .into_iter()
+        .map(|e| match_entry(&e.principal, caller, world))
+        .max()
+        .unwrap_or(PrincipalMatch::None)
+}
+
+/// The entries of `p` that can match the caller (every entry that matches is among them).
+fn candidates<'p>(p: &'p Principals, caller: &Caller) -> Vec<&'p crate::policy::model::PrincipalEntry> {
+    let name = match caller {
+        Caller::User { name, .. } | Caller::FederatedUser { name, .. } => Some(name.as_str()),
+        Caller::AssumedRole { role, .. } => Some(role.as_str()),
+        Caller::Root { .. } | Caller::Service(_) => None,
+    };
+    p.candidates(caller.account(), name)
 }
 
 fn not_principal_exempts(p: &Principals, caller: &Caller, world: &World) -> bool {
-    let grades: Vec<PrincipalMatch> = p.entries.iter().map(|e| match_entry(&e.principal, caller, world)).collect();
-    if p.entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
+    let entries = candidates(p, caller);
+    if entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
         return true;
     }
+    let grades: Vec<PrincipalMatch> = entries.iter().map(|e| match_entry(&e.principal, caller, world)).collect();
     let account_listed = grades.contains(&PrincipalMatch::Account);
     let self_listed = grades.iter().any(|g| matches!(g, PrincipalMatch::Direct | PrincipalMatch::DirectLimited));
     match caller {
@@ -220,5 +235,80 @@ pub fn match_grantee(grantee: &str, caller: &Caller, world: &World) -> Principal
     match world.grantee_ref(grantee) {
         Some(p) => match_entry(p, caller, world),
         None => match_entry(&classify_aws_principal(grantee), caller, world),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse::parse_policy_text;
+    use crate::source::SourceMap;
+
+    /// A long list is looked up through its index: the grades are those of a full scan.
+    #[test]
+    fn indexed_lookup_agrees_with_a_full_scan() {
+        let mut aws: Vec<String> = (0..20).map(|i| format!("arn:aws:iam::111122223333:role/r{i}")).collect();
+        aws.extend([
+            "arn:aws:iam::111122223333:user/Alice".into(),
+            "arn:aws:iam::444455556666:root".into(),
+            "arn:aws:sts::111122223333:assumed-role/Admin/s1".into(),
+            "arn:aws:iam::111122223333:role/svc/App".into(),
+            "arn:aws:sts::111122223333:federated-user/fed".into(),
+        ]);
+        let text = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": aws, "Service": "s3.amazonaws.com"},
+            "Action": "kms:*", "Resource": "*"}]})
+        .to_string();
+        let sources = SourceMap::new();
+        let id = sources.add_file("p.json", text.clone());
+        let policy = parse_policy_text(id, &text, &mut Vec::new()).unwrap();
+        let mut p = policy.statements[0].principal.clone().unwrap();
+        let world = World::default();
+        let session = |account: &str, path: &str, role: &str, session: &str| Caller::AssumedRole {
+            account: account.into(),
+            path: path.into(),
+            role: role.into(),
+            session: session.into(),
+        };
+        let callers = [
+            session("111122223333", "/", "r7", "x"),
+            session("111122223333", "/", "R7", "x"),
+            session("111122223333", "/", "admin", "s1"),
+            session("111122223333", "/svc/", "app", "x"),
+            session("111122223333", "/", "app", "x"),
+            session("444455556666", "/", "r7", "x"),
+            Caller::User { account: "111122223333".into(), path: "/".into(), name: "Alice".into() },
+            Caller::User { account: "111122223333".into(), path: "/".into(), name: "alice".into() },
+            Caller::Root { account: "444455556666".into() },
+            Caller::Root { account: "111122223333".into() },
+            Caller::FederatedUser { account: "111122223333".into(), name: "fed".into() },
+            Caller::Service("s3.amazonaws.com".into()),
+            Caller::Service("ec2.amazonaws.com".into()),
+        ];
+        for negated in [false, true] {
+            p.negated = negated;
+            for c in &callers {
+                let full = if negated {
+                    let grades: Vec<PrincipalMatch> =
+                        p.entries.iter().map(|e| match_entry(&e.principal, c, &world)).collect();
+                    let account = grades.contains(&PrincipalMatch::Account);
+                    let own =
+                        grades.iter().any(|g| matches!(g, PrincipalMatch::Direct | PrincipalMatch::DirectLimited));
+                    let exempt = match c {
+                        Caller::Root { .. } => account,
+                        Caller::Service(_) => own,
+                        _ => account && own,
+                    };
+                    if exempt {
+                        PrincipalMatch::None
+                    } else {
+                        PrincipalMatch::Direct
+                    }
+                } else {
+                    p.entries.iter().map(|e| match_entry(&e.principal, c, &world)).max().unwrap_or(PrincipalMatch::None)
+                };
+                assert_eq!(match_principals(&p, c, &world), full, "{c:?} negated={negated}");
+            }
+        }
+        assert!(p.index.get().is_some(), "a list of {} entries is indexed", p.entries.len());
     }
 }

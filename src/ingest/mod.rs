@@ -320,6 +320,10 @@ fn failed(name: &str, opts: &LoadOptions, message: String) -> Part {
     p
 }
 
+fn too_large() -> String {
+    format!("file is larger than the `{} MiB` input limit: it was not read", MAX_FILE_BYTES >> 20)
+}
+
 fn read_input(input: &Input, opts: &LoadOptions) -> Part {
     match read_bytes(input) {
         Ok(b) => load_bytes(input.name(), &b, opts),
@@ -332,14 +336,14 @@ fn read_bytes(input: &Input) -> Result<Vec<u8>, String> {
     let bytes = match input {
         Input::File { path, .. } => {
             if fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-                return Err("file is larger than 64 MiB".into());
+                return Err(too_large());
             }
             fs::File::open(path).and_then(read_limited)
         }
         Input::Stdin => read_limited(std::io::stdin().lock()),
     };
     match bytes {
-        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => Err("file is larger than 64 MiB".into()),
+        Ok(b) if b.len() as u64 > MAX_FILE_BYTES => Err(too_large()),
         Ok(b) => Ok(b),
         Err(e) => Err(io_message(&e)),
     }

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use super::snapshot::{key_arn, PathContext};
 use super::time;
 use crate::policy::arn::Arn;
-use crate::policy::err::PolicyDiagnostic;
+use crate::policy::err::{one_line, PolicyDiagnostic};
 use crate::policy::json::{pointer_token, unescape_with_map, Json, JsonKind};
 use crate::policy::model::{DocKind, Policy, PrincipalRef};
-use crate::policy::parse::{parse_policy_text, validate};
+use crate::policy::parse::{parse_policy_text, validate, MAX_EVALUATED_POLICY_BYTES};
 use crate::source::{SourceId, Span};
 use crate::world::{InputError, Key, Organization, PolicyEntry, PolicySlot, World};
 
@@ -144,7 +144,7 @@ impl Part {
     pub fn diag(&mut self, code: &'static str, span: Span, pointer: &str, message: String) {
         self.w.diagnostics.push(PolicyDiagnostic {
             code,
-            message,
+            message: one_line(message),
             source: self.src,
             span,
             pointer: pointer.to_string(),
@@ -315,8 +315,30 @@ impl Part {
 
     /// Validates a policy, adds it to the table and sets the resource on the diagnostics
     /// raised since `diag_start`.
+    /// A document over [`MAX_EVALUATED_POLICY_BYTES`] is validated and reported (`KP159`) but
+    /// not evaluated: its slot is unknown, so that no hostile document can make the evaluator
+    /// and the solver (whose work grows with statements × principals) run unboundedly.
     pub fn register(&mut self, mut policy: Policy, spec: DocSpec, diag_start: usize) -> PolicySlot {
         validate(&mut policy, spec.kind, spec.managed_name.as_deref(), &mut self.w.diagnostics);
+        if policy.size > MAX_EVALUATED_POLICY_BYTES {
+            let reason = format!(
+                "{} is `{}` bytes, over the `{}` bytes keyproof evaluates",
+                spec.kind.as_str(),
+                policy.size,
+                MAX_EVALUATED_POLICY_BYTES
+            );
+            self.w.diagnostics.push(PolicyDiagnostic {
+                code: "KP159",
+                message: format!("{reason}: it is read and validated but treated as unknown (granting nothing)"),
+                source: policy.source,
+                span: policy.span,
+                pointer: policy.pointer.clone(),
+                severity: None,
+                resource: None,
+            });
+            self.set_resource(diag_start, spec.resource.as_deref());
+            return PolicySlot::Unknown(reason);
+        }
         self.set_resource(diag_start, spec.resource.as_deref());
         let id = self.w.add_policy(PolicyEntry { policy, kind: spec.kind, name: spec.name, account: spec.account });
         PolicySlot::Known(id)

@@ -26,6 +26,33 @@ impl Severity {
     }
 }
 
+/// A message as one line: control characters that came from the input (a member key holding
+/// `\n`, decoded from its JSON escape) are written as escapes, so that every diagnostic and
+/// finding stays a one-line message whatever the input holds.
+#[must_use]
+pub fn one_line(message: String) -> String {
+    if !message.contains(char::is_control) {
+        return message;
+    }
+    message.chars().fold(String::with_capacity(message.len() + 8), |mut out, c| {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_escapes_control_characters() {
+        assert_eq!(super::one_line("unknown element `a\nb\u{0}`".into()), "unknown element `a\\nb\\u{0}`");
+        assert_eq!(super::one_line("plain `é`".into()), "plain `é`");
+    }
+}
+
 /// A problem found while reading or validating a policy document. The rule pack turns each
 /// into a finding of the rule named by `code`.
 #[derive(Clone, Debug, PartialEq, Eq)]

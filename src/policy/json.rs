@@ -241,7 +241,7 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, i: &str) -> Result<(), JsonError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.err(i, format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(self.err(i, format!("nesting deeper than `{MAX_DEPTH}` levels")));
         }
         Ok(())
     }

@@ -138,6 +138,65 @@ pub struct Principals {
     pub entries: Vec<PrincipalEntry>,
     /// The element's span.
     pub span: Span,
+    /// Lookup over a long list, built on first use (see [`Principals::candidates`]).
+    pub index: std::sync::OnceLock<PrincipalIndex>,
+}
+
+/// Lists at most this long are scanned; longer ones are looked up through a [`PrincipalIndex`].
+const INDEX_FROM: usize = 16;
+
+/// The entries of a long principal list by what they can match: a caller is then compared
+/// with a few entries instead of all of them, so a statement naming thousands of principals
+/// costs the evaluator (and the solver, which asks once per principal) no more than a short one.
+#[derive(Clone, Debug, Default)]
+pub struct PrincipalIndex {
+    /// Entries that may match any caller (`*`, services, federated, unparsed): always compared.
+    general: Vec<usize>,
+    /// Account entries by account id.
+    accounts: std::collections::HashMap<String, Vec<usize>>,
+    /// Users, roles, sessions and federated users by account id and lowercased name.
+    named: std::collections::HashMap<(String, String), Vec<usize>>,
+}
+
+impl Principals {
+    /// The entries that can match a caller of `account` (none for a service) whose user, role
+    /// or federated-user name is `name`: every entry of a short list, else a superset of the
+    /// matching entries of a long one, in list order. The caller still has to be matched.
+    #[must_use]
+    pub fn candidates(&self, account: Option<&str>, name: Option<&str>) -> Vec<&PrincipalEntry> {
+        if self.entries.len() <= INDEX_FROM {
+            return self.entries.iter().collect();
+        }
+        let index = self.index.get_or_init(|| PrincipalIndex::new(&self.entries));
+        let mut ids: Vec<usize> = index.general.clone();
+        if let Some(a) = account {
+            ids.extend(index.accounts.get(a).into_iter().flatten());
+            if let Some(n) = name {
+                ids.extend(index.named.get(&(a.to_string(), n.to_ascii_lowercase())).into_iter().flatten());
+            }
+        }
+        ids.sort_unstable();
+        ids.into_iter().filter_map(|i| self.entries.get(i)).collect()
+    }
+}
+
+impl PrincipalIndex {
+    fn new(entries: &[PrincipalEntry]) -> Self {
+        let mut index = PrincipalIndex::default();
+        for (i, e) in entries.iter().enumerate() {
+            match &e.principal {
+                PrincipalRef::Account(a) => index.accounts.entry(a.clone()).or_default().push(i),
+                PrincipalRef::User { account, name, .. }
+                | PrincipalRef::Role { account, name, .. }
+                | PrincipalRef::AssumedRole { account, role: name, .. }
+                | PrincipalRef::FederatedUser { account, name } => {
+                    index.named.entry((account.clone(), name.to_ascii_lowercase())).or_default().push(i);
+                }
+                _ => index.general.push(i),
+            }
+        }
+        index
+    }
 }
 
 /// One principal value.

@@ -8,7 +8,7 @@
 //! inside `Condition` are all kept and must all hold.
 
 use super::arn::{classify_aws_principal, classify_service_principal};
-use super::err::PolicyDiagnostic;
+use super::err::{one_line, PolicyDiagnostic};
 use super::json::{self, pointer_token, Json, JsonKind};
 use super::model::{
     Condition, DocKind, Effect, Operator, Patterns, Policy, PrincipalEntry, PrincipalRef, Principals, Statement,
@@ -19,6 +19,9 @@ use crate::source::{SourceId, Span, Spanned};
 pub const KEY_POLICY_MAX_BYTES: usize = 32 * 1024;
 /// SCP/RCP size limit in characters (semantics.md §2.8).
 pub const ORG_POLICY_MAX_CHARS: usize = 5120;
+/// Policy documents larger than this (twice the largest policy AWS accepts, a 32 KiB key
+/// policy) are read and validated but not evaluated (docs/limits.md).
+pub const MAX_EVALUATED_POLICY_BYTES: usize = 64 * 1024;
 
 struct Cx<'d> {
     source: SourceId,
@@ -29,7 +32,7 @@ impl Cx<'_> {
     fn diag(&mut self, code: &'static str, span: Span, pointer: &str, message: String) {
         self.diags.push(PolicyDiagnostic {
             code,
-            message,
+            message: one_line(message),
             source: self.source,
             span,
             pointer: pointer.to_string(),
@@ -483,7 +486,7 @@ fn principals(cx: &mut Cx<'_>, v: &Json, negated: bool, pointer: &str) -> Princi
             format!("principal must be `\"*\"` or an object such as `{{\"AWS\": …}}`, not {}", v.kind_name()),
         ),
     }
-    Principals { negated, entries, span: v.span }
+    Principals { negated, entries, span: v.span, index: std::sync::OnceLock::new() }
 }
 
 fn conditions(cx: &mut Cx<'_>, v: &Json, pointer: &str, st: &mut Statement) {

@@ -87,7 +87,7 @@ impl Finding {
             rule,
             name,
             severity,
-            message: message.into(),
+            message: crate::policy::err::one_line(message.into()),
             resource: None,
             location: None,
             pointer: String::new(),

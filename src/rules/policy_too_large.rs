@@ -4,7 +4,10 @@ use crate::report::finding::Finding;
 declare_rule! {
     /// ## What it does
     /// Flags a key policy larger than 32 KB (32,768 bytes), and a service or resource control
-    /// policy longer than 5,120 characters.
+    /// policy longer than 5,120 characters. Any policy document over 64 KiB (twice the largest
+    /// policy AWS accepts) is also flagged: keyproof reads and validates it but does not
+    /// evaluate it, and treats it as unknown (granting nothing), so that a hostile document
+    /// cannot make an analysis run unboundedly (docs/limits.md).
     ///
     /// ## Why is this bad?
     /// The quota is not adjustable: `CreateKey` and `PutKeyPolicy` fail with

@@ -381,10 +381,13 @@ struct Raw<'t> {
     module: String,
 }
 
-fn walk_module<'t>(m: &'t Json, ptr: &str, module: &str, depth: usize, out: &mut Vec<Raw<'t>>) {
+/// Collects the resources of a module and its children; true when modules nested deeper
+/// than [`MAX_DEPTH`] were left out.
+fn walk_module<'t>(m: &'t Json, ptr: &str, module: &str, depth: usize, out: &mut Vec<Raw<'t>>) -> bool {
     if depth > MAX_DEPTH {
-        return;
+        return true;
     }
+    let mut cut = false;
     if let Some(rs) = m.get("resources").and_then(Json::as_array) {
         for (i, r) in rs.iter().enumerate() {
             if r.is_object() {
@@ -395,9 +398,10 @@ fn walk_module<'t>(m: &'t Json, ptr: &str, module: &str, depth: usize, out: &mut
     if let Some(cs) = m.get("child_modules").and_then(Json::as_array) {
         for (i, c) in cs.iter().enumerate() {
             let addr = c.get("address").and_then(Json::as_str).unwrap_or(module);
-            walk_module(c, &format!("{ptr}/child_modules/{i}"), addr, depth + 1, out);
+            cut |= walk_module(c, &format!("{ptr}/child_modules/{i}"), addr, depth + 1, out);
         }
     }
+    cut
 }
 
 fn walk_config<'t>(
@@ -431,7 +435,7 @@ fn walk_config<'t>(
 fn resources_of(values: Option<&Json>) -> Vec<&Json> {
     let mut raw = Vec::new();
     if let Some(root) = values.and_then(|v| v.get("root_module")) {
-        walk_module(root, "", "", 0, &mut raw);
+        let _ = walk_module(root, "", "", 0, &mut raw);
     }
     raw.into_iter().map(|r| r.obj).collect()
 }
@@ -444,8 +448,11 @@ impl<'t> Tf<'t> {
             None => (tree.get("values").and_then(|v| v.get("root_module")), "/values/root_module"),
         };
         let mut raw = Vec::new();
-        if let Some(root) = root {
-            walk_module(root, root_ptr, "", 0, &mut raw);
+        if root.is_some_and(|root| walk_module(root, root_ptr, "", 0, &mut raw)) {
+            p.assume(format!(
+                "`{}` nests modules deeper than `{MAX_DEPTH}` levels: the resources of the deeper modules were not read",
+                p.path
+            ));
         }
 
         let mut unknowns: BTreeMap<&str, &Json> = BTreeMap::new();

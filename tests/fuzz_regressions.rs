@@ -1,0 +1,53 @@
+//! Inputs the fuzz targets (`fuzz/`) found, replayed through the same checks as plain tests,
+//! so that a fixed crash stays fixed without cargo-fuzz. Each case names its target.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
+
+use keyproof::config::Settings;
+use keyproof::ingest::{load_texts, LoadOptions};
+use keyproof::policy::err::PolicyDiagnostic;
+use keyproof::policy::json;
+use keyproof::policy::model::DocKind;
+use keyproof::policy::parse::{build_single_statement, check_duplicate_keys, parse_policy_text, validate};
+use keyproof::source::SourceMap;
+
+/// The `policy` target's checks: parse, validate for every role, every message one line.
+fn policy_target(text: &str) -> Vec<PolicyDiagnostic> {
+    let sources = SourceMap::default();
+    let source = sources.add_file("fuzz.json", text.to_string());
+    let mut diags = Vec::new();
+    if let Some(policy) = parse_policy_text(source, text, &mut diags) {
+        let tree = json::parse(text).unwrap();
+        check_duplicate_keys(source, &tree, "", &mut diags);
+        let _ = build_single_statement(source, &tree, text.len(), &mut diags);
+        for kind in
+            [DocKind::KeyPolicy, DocKind::Identity, DocKind::Boundary, DocKind::Trust, DocKind::Scp, DocKind::Rcp]
+        {
+            validate(&mut policy.clone(), kind, Some("fuzz"), &mut diags);
+        }
+    }
+    for d in &diags {
+        assert!(!d.message.contains('\n'), "{}: not a one-line message: {:?}", d.code, d.message);
+        assert!((d.span.end as usize) <= text.len(), "{}: span out of the text", d.code);
+    }
+    diags
+}
+
+/// `policy` target: a member key holding an escaped newline (`"…\ngEquals…"`) was echoed into
+/// the `KP152` "unknown element" message, which then spanned two lines.
+#[test]
+fn policy_member_key_with_a_newline() {
+    let text = "{\n  \"Sid\": \"KeCreateAlias\",\n    \"\": \"KeCreateAlias\",\n    \"(~~>~\\ngEqualssour(~~>~~ction\": [\n    \"kAlias\",\n    \"kms:DescribeKey\"\n  ],\n  \"Resource\": \"*\"\n}\n";
+    let diags = policy_target(text);
+    let d = diags.iter().find(|d| d.message.contains("ngEqualssour")).expect("the unknown element is reported");
+    assert!(d.message.contains(r"(~~>~\ngEqualssour"), "the newline is written as an escape: {}", d.message);
+
+    // The same document as a key policy through the whole pipeline: findings are one line too.
+    let doc = text.replace("\"Sid\": \"KeCreateAlias\",", "\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"kms:*\", \"Resource\": \"*\", \"Sid\": \"x\\ny\"}],");
+    let world = load_texts(&[("k.json".into(), doc)], &LoadOptions::default());
+    let out = keyproof::rules::run(&world, &Settings::default(), keyproof::rules::all(), &|_| {});
+    assert!(!out.findings.is_empty());
+    for f in &out.findings {
+        assert!(!f.message.contains('\n'), "{}: {:?}", f.rule, f.message);
+    }
+}
