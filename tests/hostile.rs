@@ -240,6 +240,7 @@ fn file_over_the_size_cap() {
     let run = check("over-cap-100mib", &[&path, Path::new(GOOD)], &[]);
     run.assert_error("over-cap", &path, "64 MiB");
     run.assert_good_analysed("over-cap");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An `aws iam get-account-authorization-details` document on one line, tens of MB long,
@@ -274,6 +275,7 @@ fn large_single_line_document() {
     assert_eq!(last, column, "the last finding's column on the long line");
     assert!(typos.iter().all(|f| f["line"] == 1));
     run.assert_good_analysed("single-line");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -306,6 +308,7 @@ fn many_statements() {
     let run = check(&format!("statements-{n}"), &[&path, Path::new(GOOD)], &[]);
     assert_not_evaluated(&run, "many-statements", &path);
     run.assert_good_analysed("many-statements");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -329,6 +332,7 @@ fn many_principals_in_one_statement() {
     let run = check(&format!("principals-{n}"), &[&path, Path::new(GOOD)], &[]);
     assert_not_evaluated(&run, "many-principals", &path);
     run.assert_good_analysed("many-principals");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// As many principals as fit under the evaluation limit, in one statement with a condition:

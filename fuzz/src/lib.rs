@@ -86,9 +86,12 @@ impl Iam {
             Iam::Admin => {
                 Caller::AssumedRole { account, path: "/".into(), role: "admin".into(), session: DEFAULT_SESSION.into() }
             }
-            Iam::App => {
-                Caller::AssumedRole { account, path: "/svc/".into(), role: "app".into(), session: DEFAULT_SESSION.into() }
-            }
+            Iam::App => Caller::AssumedRole {
+                account,
+                path: "/svc/".into(),
+                role: "app".into(),
+                session: DEFAULT_SESSION.into(),
+            },
         }
     }
 }
@@ -602,10 +605,8 @@ impl WorldSpec {
                         Value::Array(a) => a.first().cloned().unwrap_or(json!("*")),
                         other => other,
                     };
-                    let ops: Vec<&str> = at_most(&g.operations, 3)
-                        .iter()
-                        .map(|o| o.text().trim_start_matches("kms:"))
-                        .collect();
+                    let ops: Vec<&str> =
+                        at_most(&g.operations, 3).iter().map(|o| o.text().trim_start_matches("kms:")).collect();
                     let mut v = json!({
                         "KeyId": KEY, "GrantId": format!("g{i}"), "Name": "", "GranteePrincipal": grantee,
                         "IssuingAccount": format!("arn:aws:iam::{OWNER}:root"),
