@@ -9,7 +9,7 @@
 //! The binary is `target/release/keyproof` when it is at least as new as the debug binary of
 //! this test run (`cargo build --release` first to measure at full size), else the debug
 //! binary; `KEYPROOF_HOSTILE_BIN` names another. Sizes that only cost time scale with the
-//! binary: a debug binary gets the smaller sizes in `Scale::debug` (documented in
+//! binary: a debug binary gets the smaller sizes of `Scale::get(false)` (documented in
 //! docs/limits.md with the measured numbers, which each case prints as a `hostile:` line).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
