@@ -144,6 +144,8 @@ fn check(case: &str, paths: &[&Path], extra: &[&str]) -> Run {
     let text = std::fs::read_to_string(&out_file).unwrap_or_default();
     let report =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{case}: no JSON report ({e}); stderr: {stderr}"));
+    // Reports of the large cases run to hundreds of MB: keep them only while they are read.
+    let _ = std::fs::remove_file(&out_file);
     let run = Run { code: status.code(), report, stderr, elapsed, peak_rss_kib: peak };
     println!(
         "hostile: {case:<28} {:>8.2} s {:>6} MiB peak RSS ({} binary)",
