@@ -51,3 +51,65 @@ fn policy_member_key_with_a_newline() {
         assert!(!f.message.contains('\n'), "{}: {:?}", f.rule, f.message);
     }
 }
+
+/// The `terraform` target's checks: no internal error, every diagnostic located in the plan
+/// itself, every message one line.
+fn terraform_target(text: &str) -> keyproof::world::World {
+    let world = load_texts(&[("plan.json".to_string(), text.to_string())], &LoadOptions::default());
+    for e in &world.errors {
+        assert!(!e.message.starts_with("internal error"), "{}", e.message);
+    }
+    for d in &world.diagnostics {
+        let at = world.sources.locate(d.source, d.span);
+        assert!(at.file == "plan.json" || at.file.is_empty(), "{}: located in `{}`: {}", d.code, at.file, d.message);
+        assert!(!d.message.contains('\n'), "{}: not a one-line message", d.code);
+    }
+    world
+}
+
+/// `terraform` target: a key without a `policy` whose `arn` is malformed (it holds quotes and
+/// a policy fragment). The account taken from it was written into the generated default key
+/// policy, whose text then was not JSON: a `KP150` in `plan.json#default-policy(…)`. A key
+/// ARN that names no account now leaves the default policy unknown, with an assumption.
+#[test]
+fn terraform_key_arn_that_names_no_account() {
+    let plan = r##"{
+  "format_version": "1.0",
+  "terraform_version": "1.9.5",
+  "values": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_kms_key.orders",
+          "mode": "managed",
+          "type": "aws_kms_key",
+          "name": "orders",
+          "provider_name": "registry.terraform.io/hashicorp/aws",
+          "values": {
+            "arn": "arn:aws:kms:usment\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Ainotc\":\"sts:AssumeRole\"}]}"
+          }
+        },
+        {
+          "address": "aws_iam_role_policy.orders_kms",
+          "mode": "managed",
+          "type": "aws_iam_role_policy",
+          "name": "orders_kms",
+          "provider_name": "registry.terraform.io/hashicorp/aws",
+          "values": {
+            "name": "orders-kms",
+            "role": "OrdersApp",
+            "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"OrdersKms\",\"Efetfc\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey\"],\"Resource\":\"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}]}"
+          }
+        }
+      ]
+    }
+  }
+}
+"##;
+    let world = terraform_target(plan);
+    assert!(
+        world.assumptions.iter().any(|a| a.contains("names no account: its default key policy is unknown")),
+        "{:?}",
+        world.assumptions
+    );
+}

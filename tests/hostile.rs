@@ -9,7 +9,7 @@
 //! The binary is `target/release/keyproof` when it is at least as new as the debug binary of
 //! this test run (`cargo build --release` first to measure at full size), else the debug
 //! binary; `KEYPROOF_HOSTILE_BIN` names another. Sizes that only cost time scale with the
-//! binary: a debug binary gets the smaller sizes in `Scale::debug` (documented in
+//! binary: a debug binary gets the smaller sizes of `Scale::get(false)` (documented in
 //! docs/limits.md with the measured numbers, which each case prints as a `hostile:` line).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test harness")]
@@ -144,6 +144,8 @@ fn check(case: &str, paths: &[&Path], extra: &[&str]) -> Run {
     let text = std::fs::read_to_string(&out_file).unwrap_or_default();
     let report =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{case}: no JSON report ({e}); stderr: {stderr}"));
+    // Reports of the large cases run to hundreds of MB: keep them only while they are read.
+    let _ = std::fs::remove_file(&out_file);
     let run = Run { code: status.code(), report, stderr, elapsed, peak_rss_kib: peak };
     println!(
         "hostile: {case:<28} {:>8.2} s {:>6} MiB peak RSS ({} binary)",
@@ -503,4 +505,27 @@ fn terraform_modules_nested_too_deep() {
         "{:?}",
         world.assumptions
     );
+}
+
+/// Conditions over more value combinations than the solver tries per principal (1,024): the
+/// answer says so in its assumptions instead of silently exploring fewer contexts.
+#[test]
+fn solver_candidate_cap_is_an_assumption() {
+    use keyproof::ingest::{load_texts, LoadOptions};
+    use keyproof::solve::{who_can, Query, MAX_CANDIDATES};
+    let key = format!("arn:aws:kms:us-east-1:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    let values: Vec<String> = (0..8).map(|i| format!("v{i}")).collect();
+    let condition: serde_json::Map<String, Value> =
+        (1..=4).map(|k| (format!("kms:EncryptionContext:k{k}"), Value::from(values.clone()))).collect();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{OWNER}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{OWNER}:role/app")}, "Action": "kms:Decrypt",
+         "Resource": "*", "Condition": {"StringEquals": condition}}]});
+    let opts = LoadOptions { key_arn: Some(key.clone()), ..LoadOptions::default() };
+    let world = load_texts(&[("key-policy.json".into(), policy.to_string())], &opts);
+    let k = world.find_key_index(&key).unwrap();
+    let ans = who_can(&world, &Query { key: k, action: "kms:Decrypt".into(), direct_only: true });
+    let cap = format!("more than `{MAX_CANDIDATES}` combinations");
+    assert!(ans.assumptions.iter().any(|a| a.contains(&cap)), "{:#?}", ans.assumptions);
+    assert!(ans.principals.iter().any(|e| e.principal.ends_with(":role/app")), "the role is still found");
 }

@@ -524,6 +524,20 @@ pub fn solve_principal_with(
     fixed: &BTreeMap<String, CtxValue>,
     absent: &[&str],
 ) -> Option<Entry> {
+    solve_counted(world, key, action, cand, fixed, absent, &mut false)
+}
+
+/// [`solve_principal_with`]; sets `shortened` when the candidate contexts were cut to
+/// [`MAX_CANDIDATES`].
+fn solve_counted(
+    world: &World,
+    key: usize,
+    action: &str,
+    cand: &Candidate,
+    fixed: &BTreeMap<String, CtxValue>,
+    absent: &[&str],
+    shortened: &mut bool,
+) -> Option<Entry> {
     let k = world.keys.get(key)?;
     let action = canonical_action(action);
     let mut implied = Context::new();
@@ -574,7 +588,8 @@ pub fn solve_principal_with(
     for a in absent {
         dom.keys.remove(&a.to_ascii_lowercase());
     }
-    let mut assignments = enumerate(&dom);
+    let (mut assignments, cut) = enumerate_counted(&dom);
+    *shortened |= cut;
     for a in &mut assignments {
         a.extend(fixed.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
@@ -653,6 +668,11 @@ fn direct_hop(world: &World, from: &str, key_arn: &str, reasons: &[Reason]) -> H
 /// [`MAX_CANDIDATES`], the longest axes are shortened first (the key absent and the first
 /// values are kept), so every key still varies.
 fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
+    enumerate_counted(dom).0
+}
+
+/// [`enumerate`], and whether the product was cut to [`MAX_CANDIDATES`].
+fn enumerate_counted(dom: &Domain) -> (Vec<BTreeMap<String, CtxValue>>, bool) {
     type Opt = Vec<(String, CtxValue)>;
     let mut axes: Vec<Vec<Opt>> = Vec::new();
     for kc in dom.keys.values() {
@@ -699,6 +719,7 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
         ]);
     }
     let product = |axes: &[Vec<Opt>]| axes.iter().fold(1usize, |p, a| p.saturating_mul(a.len().max(1)));
+    let shortened = product(&axes) > MAX_CANDIDATES;
     while product(&axes) > MAX_CANDIDATES {
         let Some(longest) = axes.iter_mut().max_by_key(|a| a.len()) else { break };
         if longest.len() <= 2 {
@@ -721,7 +742,7 @@ fn enumerate(dom: &Domain) -> Vec<BTreeMap<String, CtxValue>> {
         next.truncate(MAX_CANDIDATES);
         out = next;
     }
-    out
+    (out, shortened)
 }
 
 /// True when the request cannot choose the key: the world implies its value for this caller
@@ -979,11 +1000,17 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
     let scope = reach::KeyScope::new(world, q.key, &action);
     let universe = universe_where(world, q.key, &|w| scope.admits(world, r, w));
     let direct = direct_scope(world, q.key);
-    let mut entries: Vec<Entry> = universe
+    let solved: Vec<(Option<Entry>, bool)> = universe
         .par_iter()
         .filter(|c| direct.may_reach(c))
-        .filter_map(|c| solve_principal(world, q.key, &action, c))
+        .map(|c| {
+            let mut shortened = false;
+            let entry = solve_counted(world, q.key, &action, c, &BTreeMap::new(), &[], &mut shortened);
+            (entry, shortened)
+        })
         .collect();
+    let shortened = solved.iter().any(|(_, s)| *s);
+    let mut entries: Vec<Entry> = solved.into_iter().filter_map(|(e, _)| e).collect();
     if !q.direct_only {
         let extra = graph::transitive(world, q.key, &action, &entries);
         entries.extend(extra);
@@ -997,6 +1024,11 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
     let mut assumptions = assumptions(world, q.key);
     if catalog().action(&action).is_none() {
         assumptions.push(format!("`{action}` is not a known KMS action"));
+    }
+    if shortened {
+        assumptions.push(format!(
+            "some principals' request contexts have more than `{MAX_CANDIDATES}` combinations of the values the policies mention: only `{MAX_CANDIDATES}` were tried, so a principal allowed only under the others may be missing"
+        ));
     }
     Answer { key: k.arn.clone(), action, principals: entries, assumptions }
 }

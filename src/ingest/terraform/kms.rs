@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{origin, policy_slot, tags, unknown_note, DocRole, Res, Tf, Val};
 use crate::ingest::part::{DocSpec, Part};
 use crate::ingest::snapshot::key_arn;
+use crate::policy::arn::is_account_id;
 use crate::policy::json::Json;
 use crate::policy::model::DocKind;
 use crate::policy::parse::parse_policy_text;
@@ -79,6 +80,13 @@ fn default_policy_text(partition: &str, account: &str) -> String {
 /// The default key policy AWS attaches to a key created without one, read as an in-memory
 /// source of its own (`<plan>#default-policy(<address>)`).
 fn default_policy(p: &mut Part, r: &Res<'_>, arn: &str, account: &str) -> PolicySlot {
+    // The account is written into the policy text: anything but an account id (a malformed
+    // `arn` in the plan) would make that text something else than the default policy.
+    if !is_account_id(account) {
+        let reason = format!("the key ARN of `{}` names no account: its default key policy is unknown", r.address);
+        p.assume(reason.clone());
+        return PolicySlot::Unknown(reason);
+    }
     let text = default_policy_text(r.partition(), account);
     let name = format!("{}#default-policy({})", p.path, r.address);
     let src = p.w.sources.add_file(name, text.clone());
