@@ -237,6 +237,16 @@ impl<'w> Eval<'w> {
             .filter(|(_, g)| *g != PrincipalMatch::None)
             .collect()
     }
+
+    /// The Allow statements of identity-side documents (identity policies, a boundary) that
+    /// apply, as reasons.
+    fn allow_reasons(&self, docs: &[Doc<'_>]) -> Vec<Reason> {
+        docs.iter()
+            .flat_map(|d| {
+                self.matching(d, Effect::Allow, false).into_iter().map(move |(i, _)| reason(d, i, Effect::Allow))
+            })
+            .collect()
+    }
 }
 
 /// The request parts a statement is matched against.
@@ -689,18 +699,8 @@ fn decide(
             }
         }
     }
-    let id_allows: Vec<Reason> = identity
-        .iter()
-        .flat_map(|d| {
-            ev.matching(d, Effect::Allow, false)
-                .into_iter()
-                .map(|(i, _)| reason(d, i, Effect::Allow))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let boundary_allows: Option<Vec<Reason>> = boundary
-        .as_ref()
-        .map(|b| ev.matching(b, Effect::Allow, false).into_iter().map(|(i, _)| reason(b, i, Effect::Allow)).collect());
+    let id_allows: Vec<Reason> = ev.allow_reasons(&identity);
+    let boundary_allows: Option<Vec<Reason>> = boundary.as_ref().map(|b| ev.allow_reasons(std::slice::from_ref(b)));
     let boundary_ok = boundary_allows.as_ref().is_none_or(|v| !v.is_empty());
     let is_root = matches!(req.caller, Caller::Root { .. });
     // The root user has every IAM permission of its own account implicitly.
@@ -825,18 +825,8 @@ fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
     if matches!(ev.caller, Caller::Root { .. }) {
         return (Decision::Allow, Vec::new(), "the root user has every permission of its own account".into());
     }
-    let allows: Vec<Reason> = identity
-        .iter()
-        .flat_map(|d| {
-            ev.matching(d, Effect::Allow, false)
-                .into_iter()
-                .map(|(i, _)| reason(d, i, Effect::Allow))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let boundary_allows: Option<Vec<Reason>> = boundary
-        .as_ref()
-        .map(|b| ev.matching(b, Effect::Allow, false).into_iter().map(|(i, _)| reason(b, i, Effect::Allow)).collect());
+    let allows: Vec<Reason> = ev.allow_reasons(&identity);
+    let boundary_allows: Option<Vec<Reason>> = boundary.as_ref().map(|b| ev.allow_reasons(std::slice::from_ref(b)));
     match (allows.is_empty(), &boundary_allows) {
         (true, _) => implicit(format!("no identity policy allows `{}` (an action without a key resource)", ev.action)),
         (false, Some(b)) if b.is_empty() => {
@@ -1256,15 +1246,7 @@ fn retire_grant(ev: &mut Eval<'_>, req: &Request, identity: &[Doc<'_>], same: bo
         {
             return (Decision::Allow, vec![r], format!("grant `{}` includes `RetireGrant` for its grantee", g.id));
         }
-        let iam: Vec<Reason> = identity
-            .iter()
-            .flat_map(|d| {
-                ev.matching(d, Effect::Allow, false)
-                    .into_iter()
-                    .map(|(i, _)| reason(d, i, Effect::Allow))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let iam: Vec<Reason> = ev.allow_reasons(identity);
         if same && (!iam.is_empty() || matches!(req.caller, Caller::Root { .. })) {
             let mut rs = vec![r];
             rs.extend(iam);
