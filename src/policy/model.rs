@@ -159,6 +159,16 @@ pub struct PrincipalIndex {
 }
 
 impl Principals {
+    /// The accounts the element names, as accounts or through their principals; `None` when it
+    /// names `*` or is a `NotPrincipal` (any account).
+    #[must_use]
+    pub fn named_accounts(&self) -> Option<std::collections::BTreeSet<&str>> {
+        if self.negated || self.entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
+            return None;
+        }
+        Some(self.entries.iter().filter_map(|e| e.principal.account()).collect())
+    }
+
     /// The entries that can match a caller of `account` (none for a service) whose user, role
     /// or federated-user name is `name`: every entry of a short list, else a superset of the
     /// matching entries of a long one, in list order. The caller still has to be matched.

@@ -197,16 +197,10 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
                 continue;
             }
             let Some(p) = &st.principal else { continue };
-            let mut everyone = p.negated;
-            for e in &p.entries {
-                match e.principal.account() {
-                    Some(a) => {
-                        named.insert(a);
-                    }
-                    None => everyone |= e.principal == crate::policy::model::PrincipalRef::Anyone,
-                }
+            match p.named_accounts() {
+                Some(accounts) => named.extend(accounts),
+                None => any_account = true,
             }
-            any_account |= everyone;
             // Principal-specific statements must be tried with every principal of the account.
             let specific = p.entries.iter().any(|e| {
                 !matches!(

@@ -34,20 +34,7 @@ pub(crate) fn trusted_accounts(world: &World, role: &crate::world::Role) -> Opti
     let trust = role.trust.as_ref().and_then(|s| world.slot(s))?;
     let mut out = BTreeSet::new();
     for st in trust.policy.statements.iter().filter(|s| s.effect == crate::policy::model::Effect::Allow) {
-        let p = st.principal.as_ref()?;
-        if p.negated {
-            return None;
-        }
-        for e in &p.entries {
-            match &e.principal {
-                crate::policy::model::PrincipalRef::Anyone => return None,
-                other => {
-                    if let Some(a) = other.account() {
-                        out.insert(a.to_string());
-                    }
-                }
-            }
-        }
+        out.extend(st.principal.as_ref()?.named_accounts()?.into_iter().map(str::to_string));
     }
     Some(out)
 }

@@ -1044,26 +1044,14 @@ pub(crate) struct DirectScope {
 }
 
 pub(crate) fn direct_scope(world: &World, key: usize) -> DirectScope {
-    use crate::policy::model::PrincipalRef as P;
     let everyone = DirectScope { accounts: None };
     let Some(k) = world.keys.get(key) else { return everyone };
     let Some(entry) = k.policy.as_ref().and_then(|s| world.slot(s)) else { return everyone };
     let mut accounts = BTreeSet::new();
     for st in entry.policy.statements.iter().filter(|s| s.effect == Effect::Allow) {
         let Some(p) = &st.principal else { continue };
-        if p.negated {
-            return everyone;
-        }
-        for e in &p.entries {
-            match &e.principal {
-                P::Anyone => return everyone,
-                other => {
-                    if let Some(a) = other.account() {
-                        accounts.insert(a.to_string());
-                    }
-                }
-            }
-        }
+        let Some(named) = p.named_accounts() else { return everyone };
+        accounts.extend(named.into_iter().map(str::to_string));
     }
     for g in k.grants.iter().flatten() {
         match crate::policy::arn::Arn::parse(&g.grantee) {
