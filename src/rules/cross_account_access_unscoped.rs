@@ -1,13 +1,10 @@
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::public_key_access::{
-    action_list, assumed_account_note, candidate_of, key_policy, name_list, names_everyone, outsider_entry,
-    statement_finding, statement_of, usage_actions, via, witness_json, Via, ORG_KEYS,
+    action_list, assumed_account_note, key_policy, name_list, outsider_statements, statement_finding, statement_of,
+    usage_actions, witness_json, ORG_KEYS,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
-use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
-use crate::solve::{PrincipalKind, Witness};
+use crate::solve::PrincipalKind;
 
 declare_rule! {
     /// ## What it does
@@ -98,9 +95,6 @@ declare_rule! {
     }
 }
 
-/// Accounts, actions and the first outsider witness of one statement.
-type Found = (BTreeSet<String>, Vec<String>, Witness);
-
 impl Rule for CrossAccountAccessUnscoped {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for (ki, key) in cx.world.keys.iter().enumerate() {
@@ -112,32 +106,13 @@ impl Rule for CrossAccountAccessUnscoped {
                         o.accounts.iter().any(|a| a == account) || o.management_account.as_deref() == Some(account)
                     })
             };
-            let mut by_statement: BTreeMap<(PolicyId, usize), Found> = BTreeMap::new();
-            for action in usage_actions(key) {
-                let answer = cx.who_can(ki, action, true);
-                for entry in &answer.principals {
-                    if entry.kind == PrincipalKind::Public || entry.transitive {
-                        continue;
-                    }
-                    let Some(account) = entry.caller.account().filter(|a| !inside(a)) else { continue };
-                    let cand = candidate_of(entry);
-                    let Some(e) = outsider_entry(cx, ki, action, &cand, ORG_KEYS) else { continue };
-                    let Some(Via::KeyPolicy { policy, statement, .. }) = via(cx, ki, &cand.caller, &e.witness) else {
-                        continue;
-                    };
-                    // A statement that names everyone does not name the account (public access is KP104's).
-                    if names_everyone(cx, statement) {
-                        continue;
-                    }
-                    let found = by_statement
-                        .entry((policy, statement.index))
-                        .or_insert_with(|| (BTreeSet::new(), Vec::new(), e.witness.clone()));
-                    found.0.insert(account.to_string());
-                    if !found.1.iter().any(|a| a == action) {
-                        found.1.push((*action).to_string());
-                    }
+            let subject = |e: &crate::solve::Entry| {
+                if e.kind == PrincipalKind::Public {
+                    return None;
                 }
-            }
+                e.caller.account().filter(|a| !inside(a)).map(str::to_string)
+            };
+            let by_statement = outsider_statements(cx, ki, usage_actions(key).iter().copied(), ORG_KEYS, &subject);
             for ((pid, index), (accounts, actions, witness)) in by_statement {
                 let Some(st) = statement_of(cx, pid, index) else { continue };
                 let noun = if accounts.len() == 1 { "account" } else { "accounts" };

@@ -244,6 +244,45 @@ pub(super) fn outsider_entry(
     solve::solve_principal_with(cx.world, key, action, cand, &fixed, &[])
 }
 
+/// Per key-policy statement that names its principals (not everyone): the names `subject`
+/// gives the direct who-can entries it accepts that stay allowed with an outsider's `keys`, the
+/// actions, and the first such witness.
+pub(super) type OutsiderStatements = BTreeMap<(PolicyId, usize), (BTreeSet<String>, Vec<String>, Witness)>;
+
+/// Collects [`OutsiderStatements`] of a key over `actions`.
+pub(super) fn outsider_statements<'a>(
+    cx: &RuleContext<'_>,
+    key: usize,
+    actions: impl IntoIterator<Item = &'a str>,
+    keys: OutsiderKeys,
+    subject: &dyn Fn(&Entry) -> Option<String>,
+) -> OutsiderStatements {
+    let mut by_statement = OutsiderStatements::new();
+    for action in actions {
+        let answer = cx.who_can(key, action, true);
+        for entry in answer.principals.iter().filter(|e| !e.transitive) {
+            let Some(name) = subject(entry) else { continue };
+            let cand = candidate_of(entry);
+            let Some(e) = outsider_entry(cx, key, action, &cand, keys) else { continue };
+            let Some(Via::KeyPolicy { policy, statement, .. }) = via(cx, key, &cand.caller, &e.witness) else {
+                continue;
+            };
+            // A statement that names everyone is public access, KP104's finding.
+            if names_everyone(cx, statement) {
+                continue;
+            }
+            let found = by_statement
+                .entry((policy, statement.index))
+                .or_insert_with(|| (BTreeSet::new(), Vec::new(), e.witness.clone()));
+            found.0.insert(name);
+            if !found.1.iter().any(|a| a == action) {
+                found.1.push(action.to_string());
+            }
+        }
+    }
+    by_statement
+}
+
 /// The service name a source ARN of the candidate would carry (`cloudtrail` for
 /// `cloudtrail.amazonaws.com`), `keyproof` for principals that are not services.
 fn service_of(cand: &Candidate) -> &str {

@@ -1,13 +1,10 @@
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::public_key_access::{
-    action_list, candidate_of, key_policy, name_list, names_everyone, outsider_entry, statement_finding, statement_of,
-    usage_actions, via, witness_json, OutsiderKeys, OutsiderValue, Via,
+    action_list, key_policy, name_list, outsider_statements, statement_finding, statement_of, usage_actions,
+    witness_json, OutsiderKeys, OutsiderValue,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
-use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
-use crate::solve::{PrincipalKind, Witness, OUTSIDE_ACCOUNT};
+use crate::solve::{PrincipalKind, OUTSIDE_ACCOUNT};
 
 /// Service principals documented to send `aws:SourceAccount` / `aws:SourceArn` with the KMS
 /// requests they make for a customer's resource (name before `.amazonaws.com`; Regional forms
@@ -133,41 +130,17 @@ fn sends_source(service: &str) -> bool {
     })
 }
 
-/// Services, actions and the first witness of one statement.
-type Found = (BTreeSet<String>, Vec<String>, Witness);
-
 impl Rule for ServicePrincipalUnscoped {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for (ki, key) in cx.world.keys.iter().enumerate() {
             if key_policy(cx, key).is_none() {
                 continue;
             }
-            let mut by_statement: BTreeMap<(PolicyId, usize), Found> = BTreeMap::new();
             let actions = usage_actions(key).iter().copied().chain(std::iter::once("kms:CreateGrant"));
-            for action in actions {
-                let answer = cx.who_can(ki, action, true);
-                for entry in &answer.principals {
-                    if entry.kind != PrincipalKind::Service || entry.transitive || !sends_source(&entry.principal) {
-                        continue;
-                    }
-                    let cand = candidate_of(entry);
-                    let Some(e) = outsider_entry(cx, ki, action, &cand, SOURCE_KEYS) else { continue };
-                    let Some(Via::KeyPolicy { policy, statement, .. }) = via(cx, ki, &cand.caller, &e.witness) else {
-                        continue;
-                    };
-                    // Only statements that name the service (a `"*"` statement is KP104's).
-                    if names_everyone(cx, statement) {
-                        continue;
-                    }
-                    let found = by_statement
-                        .entry((policy, statement.index))
-                        .or_insert_with(|| (BTreeSet::new(), Vec::new(), e.witness.clone()));
-                    found.0.insert(entry.principal.clone());
-                    if !found.1.iter().any(|a| a == action) {
-                        found.1.push(action.to_string());
-                    }
-                }
-            }
+            let subject = |e: &crate::solve::Entry| {
+                (e.kind == PrincipalKind::Service && sends_source(&e.principal)).then(|| e.principal.clone())
+            };
+            let by_statement = outsider_statements(cx, ki, actions, SOURCE_KEYS, &subject);
             for ((pid, index), (services, actions, witness)) in by_statement {
                 let Some(st) = statement_of(cx, pid, index) else { continue };
                 let message = format!(
