@@ -293,8 +293,7 @@ pub fn statement_applies(
     if grade == PrincipalMatch::None {
         return grade;
     }
-    let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, q.action));
-    if action_hit == st.action.negated {
+    if !action_applies(st, q.action) {
         return PrincipalMatch::None;
     }
     match &st.resource {
@@ -311,6 +310,12 @@ pub fn statement_applies(
         return PrincipalMatch::None;
     }
     grade
+}
+
+/// Does the statement's `Action` (or `NotAction`) element cover the action?
+#[must_use]
+pub fn action_applies(st: &Statement, action: &str) -> bool {
+    st.action.items.iter().any(|a| action_matches(&a.value, action)) != st.action.negated
 }
 
 /// Matches an action pattern (`kms:Re?ncrypt*`) against an action, case-insensitively; a

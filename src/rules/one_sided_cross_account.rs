@@ -189,8 +189,8 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
                 .iter()
                 .copied()
                 .filter(|a| {
-                    let hit = st.action.items.iter().any(|p| crate::eval::authorize::action_matches(&p.value, a));
-                    hit != st.action.negated && !applies(world, key, kp, st, &outsider, a, &outsider_ctx)
+                    crate::eval::authorize::action_applies(st, a)
+                        && !applies(world, key, kp, st, &outsider, a, &outsider_ctx)
                 })
                 .collect();
             if acts.is_empty() {

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{catalog, ResourceKind};
-use crate::eval::authorize::{action_matches, identity_slots};
+use crate::eval::authorize::{action_applies, identity_slots};
 use crate::eval::condition::resource_matches;
 use crate::eval::context::Context;
 use crate::eval::principal::{match_grantee, match_principals, Caller, PrincipalMatch, DEFAULT_SESSION};
@@ -31,6 +31,7 @@ pub enum Who {
 }
 
 /// Per-world tables of the filter (built once, cached in the world).
+#[derive(Default)]
 pub struct Reach {
     /// Per role: its identity statements that could allow some KMS action, or `None` when one
     /// of its documents is not in the inputs.
@@ -58,15 +59,7 @@ pub fn reach(world: &World) -> &Reach {
         None => {
             // Only `reach` writes the slot, so this is unreachable; answer without a filter.
             static EMPTY: OnceLock<Reach> = OnceLock::new();
-            EMPTY.get_or_init(|| Reach {
-                roles: Vec::new(),
-                users: Vec::new(),
-                accounts: Vec::new(),
-                by_account: HashMap::new(),
-                assumers: Vec::new(),
-                by_resource_account: HashMap::new(),
-                any_resource_account: Vec::new(),
-            })
+            EMPTY.get_or_init(Reach::default)
         }
     }
 }
@@ -116,15 +109,8 @@ fn build(world: &World) -> Reach {
         by_account.entry(r.account.clone()).or_default().push(Who::Role(i));
     }
     let assumers = world.roles.iter().map(|_| OnceLock::new()).collect();
-    let mut reach = Reach {
-        roles,
-        users,
-        accounts: accounts.into_iter().collect(),
-        by_account,
-        assumers,
-        by_resource_account: HashMap::new(),
-        any_resource_account: Vec::new(),
-    };
+    let mut reach =
+        Reach { roles, users, accounts: accounts.into_iter().collect(), by_account, assumers, ..Reach::default() };
     let whos: Vec<Who> = (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
     for who in whos {
         let list = match who {
@@ -225,8 +211,7 @@ impl Reach {
         list.iter().any(|(pid, i)| {
             let Some(entry) = world.policy(*pid) else { return true };
             let Some(st) = entry.policy.statements.get(*i as usize) else { return true };
-            let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, action));
-            if action_hit == st.action.negated {
+            if !action_applies(st, action) {
                 return false;
             }
             match &st.resource {
@@ -327,8 +312,7 @@ impl<'w> KeyScope<'w> {
         }
         s.prune = true;
         for st in entry.policy.statements.iter().filter(|st| st.effect == Effect::Allow && !st.broken) {
-            let action_hit = st.action.items.iter().any(|a| action_matches(&a.value, action));
-            if action_hit == st.action.negated {
+            if !action_applies(st, action) {
                 continue;
             }
             let Some(p) = &st.principal else { continue };
