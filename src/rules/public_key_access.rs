@@ -112,7 +112,7 @@ impl Rule for PublicKeyAccess {
                 continue;
             }
             let Some(anyone) =
-                solve::universe_where(cx.world, ki, &|_| false).into_iter().find(|c| c.kind == PrincipalKind::Public)
+                solve::universe_of(cx.world, ki, &[]).into_iter().find(|c| c.kind == PrincipalKind::Public)
             else {
                 continue;
             };
@@ -342,8 +342,7 @@ pub(super) fn via<'w>(cx: &RuleContext<'w>, key: usize, caller: &Caller, witness
 /// The key-policy statement through which principals of any account may call `action` (the
 /// abstract outsider of [`IDENTITY_KEYS`]), if any: such access is `KP104`'s.
 pub(super) fn public_statement(cx: &RuleContext<'_>, key: usize, action: &str) -> Option<(PolicyId, usize)> {
-    let anyone =
-        solve::universe_where(cx.world, key, &|_| false).into_iter().find(|c| c.kind == PrincipalKind::Public)?;
+    let anyone = solve::universe_of(cx.world, key, &[]).into_iter().find(|c| c.kind == PrincipalKind::Public)?;
     let e = outsider_entry(cx, key, action, &anyone, IDENTITY_KEYS)?;
     match via(cx, key, &anyone.caller, &e.witness)? {
         Via::KeyPolicy { policy, statement, .. } => Some((policy, statement.index)),

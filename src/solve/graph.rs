@@ -174,12 +174,16 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
         .is_none_or(|m| crate::world::grant_operation_fits(&short, &m.spec, &m.usage));
     let grantable = fits && catalog().action(action).is_some_and(|a| a.grant_operation);
     let scope = super::direct_scope(world, key);
-    let grant_scope = super::reach::KeyScope::new(world, key, "kms:CreateGrant");
-    let policy_scope = super::reach::KeyScope::new(world, key, "kms:PutKeyPolicy");
-    let universe = super::universe_where(world, key, &|w| {
-        (grantable && grant_scope.admits(world, reach, w))
-            || (action != "kms:PutKeyPolicy" && policy_scope.admits(world, reach, w))
-    });
+    let mut whos = Vec::new();
+    if grantable {
+        whos.extend(super::reach::KeyScope::new(world, key, "kms:CreateGrant").admitted(world, reach));
+    }
+    if action != "kms:PutKeyPolicy" {
+        whos.extend(super::reach::KeyScope::new(world, key, "kms:PutKeyPolicy").admitted(world, reach));
+    }
+    whos.sort_unstable();
+    whos.dedup();
+    let universe = super::universe_of(world, key, &whos);
     let steps: Vec<(usize, Option<Entry>, Option<Entry>)> = {
         use rayon::prelude::*;
         universe
@@ -256,7 +260,7 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
     let mut visited: BTreeSet<String> = queue.iter().map(|(n, _)| n.clone()).collect();
     // Principals outside the world's users, roles and root users (abstract accounts, sessions,
     // services, `*`): few, asked directly; the others come from the per-role cache.
-    let others = super::universe_where(world, key, &|_| false);
+    let others = super::universe_of(world, key, &[]);
     while let Some((target, depth)) = queue.pop_front() {
         if depth >= MAX_CHAIN {
             continue;

@@ -237,7 +237,7 @@ pub const OUTSIDE_ACCOUNT: &str = "000000000000";
 /// The principal universe for a key (semantics-independent enumeration of who exists).
 #[must_use]
 pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
-    universe_where(world, key, &|_| true)
+    universe_of(world, key, &reach::reach(world).everyone())
 }
 
 /// The candidate for a user, role or root user of the world.
@@ -252,19 +252,14 @@ pub fn candidate(world: &World, reach: &reach::Reach, who: reach::Who) -> Candid
     Candidate { name, kind, caller, assume_identity_allows: false }
 }
 
-/// The universe with the users, roles and root users of the world limited to those `keep`
-/// accepts (the other principals, few and key-specific, are always in).
+/// The universe with the users, roles and root users of the world limited to `whos` (the other
+/// principals, few and key-specific, are always in).
 #[must_use]
-pub fn universe_where(world: &World, key: usize, keep: &(dyn Fn(reach::Who) -> bool + Sync)) -> Vec<Candidate> {
+pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candidate> {
     let r = reach::reach(world);
     let mut out: Vec<Candidate> = {
         use rayon::prelude::*;
-        let whos: Vec<reach::Who> = (0..world.users.len())
-            .map(reach::Who::User)
-            .chain((0..world.roles.len()).map(reach::Who::Role))
-            .chain((0..r.accounts.len()).map(reach::Who::Root))
-            .collect();
-        whos.par_iter().filter(|w| keep(**w)).map(|w| candidate(world, r, *w)).collect()
+        whos.par_iter().map(|w| candidate(world, r, *w)).collect()
     };
     // The key's account, when no principal of the world lives there, still has a root user.
     let mut accounts: BTreeSet<String> = BTreeSet::new();
@@ -998,7 +993,7 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
     };
     let r = reach::reach(world);
     let scope = reach::KeyScope::new(world, q.key, &action);
-    let universe = universe_where(world, q.key, &|w| scope.admits(world, r, w));
+    let universe = universe_of(world, q.key, &scope.admitted(world, r));
     let direct = direct_scope(world, q.key);
     let solved: Vec<(Option<Entry>, bool)> = universe
         .par_iter()

@@ -231,6 +231,13 @@ impl Reach {
         named.iter().chain(self.any_resource_account.iter()).copied()
     }
 
+    /// Every user, role and root user of the world, in order.
+    #[must_use]
+    pub fn everyone(&self) -> Vec<Who> {
+        let users = (0..self.users.len()).map(Who::User);
+        users.chain((0..self.roles.len()).map(Who::Role)).chain((0..self.accounts.len()).map(Who::Root)).collect()
+    }
+
     /// Users and roles of an account.
     #[must_use]
     pub fn of_account(&self, account: &str) -> &[Who] {
@@ -350,6 +357,26 @@ impl<'w> KeyScope<'w> {
             }
         }
         s
+    }
+
+    /// The users, roles and root users [`KeyScope::admits`], in order. Only those that can pass
+    /// are looked at: the key's account, those whose KMS statements can name a key of it
+    /// ([`Reach::touching`]), the accounts named one by one or as grantees, and the root users.
+    #[must_use]
+    pub fn admitted(&self, world: &World, reach: &Reach) -> Vec<Who> {
+        if !self.prune {
+            return reach.everyone();
+        }
+        let mut pool: Vec<Who> = reach.of_account(self.key_account).to_vec();
+        pool.extend(reach.touching(self.key_account));
+        for a in self.named.iter().chain(&self.grant_accounts) {
+            pool.extend_from_slice(reach.of_account(a));
+        }
+        pool.extend((0..reach.accounts.len()).map(Who::Root));
+        pool.sort_unstable();
+        pool.dedup();
+        pool.retain(|w| self.admits(world, reach, *w));
+        pool
     }
 
     /// Could `authorize` allow the action to this principal under some context? A grant naming
