@@ -113,3 +113,44 @@ fn terraform_key_arn_that_names_no_account() {
         world.assumptions
     );
 }
+
+/// `terraform` target: a resource address holding an escaped newline (`"aws_kms_gr\nt.batch"`)
+/// was echoed into the `KP158` note on the grant's unknown key, which then spanned two lines.
+/// Terraform notes now go through the same one-line escaping as every other diagnostic.
+#[test]
+fn terraform_address_with_a_newline() {
+    let plan = r##"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.5",
+  "planned_values": {
+    "root_module": {
+      "resources": [
+        {
+          "address": "aws_kms_key.orders",
+          "mode": "managed",
+          "type": "aws_kms_key",
+          "name": "orders",
+          "values": {
+            "arn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1832947650ab",
+            "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"EnableIAMPolicies\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111122223333:root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"
+          }
+        },
+        {
+          "address": "aws_kms_gr\nt.batch",
+          "mode": "managed",
+          "type": "aws_kms_grant",
+          "name": "batch",
+          "values": {
+                }
+        }
+      ]
+    }
+  }
+}
+"##;
+    let world = terraform_target(plan);
+    assert!(
+        world.diagnostics.iter().any(|d| d.code == "KP158" && d.message.contains("aws_kms_gr\\nt.batch")),
+        "the note names the address with its newline escaped"
+    );
+}

@@ -50,7 +50,7 @@ pub fn parse_policy_text(source: SourceId, text: &str, diags: &mut Vec<PolicyDia
         Err(e) => {
             diags.push(PolicyDiagnostic {
                 code: "KP150",
-                message: format!("invalid JSON: {}", e.message),
+                message: one_line(format!("invalid JSON: {}", e.message)),
                 source,
                 span: e.span,
                 pointer: String::new(),

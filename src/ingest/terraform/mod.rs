@@ -892,7 +892,7 @@ pub(super) fn origin(p: &Part, r: &Res<'_>) -> Origin {
 pub(super) fn unknown_note(p: &mut Part, r: &Res<'_>, resource: Option<&str>, message: String) {
     p.w.diagnostics.push(PolicyDiagnostic {
         code: "KP158",
-        message,
+        message: crate::policy::err::one_line(message),
         source: p.src,
         span: r.obj.span,
         pointer: r.ptr.clone(),
