@@ -304,3 +304,45 @@ fn readers_survive_deep_nesting() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// The evaluator's per-statement bit set over the catalogue's actions says exactly what the
+    /// pattern matcher says for every catalogue action, in any case, for `Action` and
+    /// `NotAction` (docs/performance.md: the bit set is a cache, not a second definition).
+    #[test]
+    fn action_bit_sets_agree_with_pattern_matching(
+        patterns in prop::collection::vec("(\\*|(kms|KMS|iam|sts|s3|km\\*|\\*):[A-Za-z*?]{0,12}|[a-z*? ]{0,6})", 1..4),
+        negated in any::<bool>(),
+    ) {
+        use keyproof::eval::authorize::{action_applies, action_matches};
+        let key = if negated { "NotAction" } else { "Action" };
+        let text = json!({"Statement": [{"Effect": "Allow", key: patterns, "Resource": "*"}]}).to_string();
+        let Some(policy) = parse_policy_text(SourceId(0), &text, &mut Vec::new()) else { return Ok(()) };
+        let Some(st) = policy.statements.first() else { return Ok(()) };
+        for a in keyproof::catalog::catalog().actions() {
+            for name in [a.name.clone(), a.name.to_ascii_uppercase()] {
+                let by_patterns = st.action.items.iter().any(|p| action_matches(&p.value, &name)) != st.action.negated;
+                prop_assert_eq!(action_applies(st, &name), by_patterns, "{} against {:?}", name, patterns);
+            }
+        }
+    }
+}
+
+/// Account keys are equal exactly when the account ids are (leading zeros count), and `0`
+/// stands for ids that are compared as strings.
+#[test]
+fn account_keys_tell_accounts_apart() {
+    use keyproof::policy::arn::account_key;
+    let ids = ["111122223333", "011122223333", "11122223333", "0", "00", "9999999999999999", "1"];
+    for a in ids {
+        for b in ids {
+            assert_eq!(account_key(a) == account_key(b), a == b, "{a} vs {b}");
+        }
+        assert_ne!(account_key(a), 0);
+    }
+    for odd in ["", "12345678901234567", "1111-2222-3333", "acct", "１２３"] {
+        assert_eq!(account_key(odd), 0, "{odd}");
+    }
+}

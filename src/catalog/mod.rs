@@ -16,7 +16,6 @@
 
 mod err;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -193,13 +192,13 @@ pub struct Catalog {
     actions: Vec<ActionInfo>,
     kms_len: usize,
     /// Lower-case full action name → index into `actions`.
-    action_index: HashMap<String, usize>,
+    action_index: crate::world::FastMap<String, usize>,
     /// Canonical full action name → index (lookups in canonical case allocate nothing).
-    action_exact: HashMap<String, usize>,
+    action_exact: crate::world::FastMap<String, usize>,
     services: Vec<&'static str>,
     keys: Vec<ConditionKeyInfo>,
     /// Lower-case full key name → index into `keys`.
-    key_index: HashMap<String, usize>,
+    key_index: crate::world::FastMap<String, usize>,
     /// Indexes of the prefix keys.
     prefix_keys: Vec<usize>,
 }
@@ -220,13 +219,20 @@ impl Catalog {
     /// Looks an action up by its full name, case-insensitively (`"kms:decrypt"`).
     #[must_use]
     pub fn action(&self, name: &str) -> Option<&ActionInfo> {
+        self.action_id(name).and_then(|i| self.actions.get(i))
+    }
+
+    /// The position of an action in [`Catalog::actions`], looked up by its full name,
+    /// case-insensitively.
+    #[must_use]
+    pub fn action_id(&self, name: &str) -> Option<usize> {
+        if let Some(&i) = self.action_exact.get(name) {
+            return Some(i);
+        }
         if name.chars().any(char::is_whitespace) {
             return None;
         }
-        if let Some(&i) = self.action_exact.get(name) {
-            return self.actions.get(i);
-        }
-        self.action_index.get(&name.to_lowercase()).and_then(|&i| self.actions.get(i))
+        self.action_index.get(&name.to_lowercase()).copied()
     }
 
     /// All KMS actions, in the stable order of `rules/catalog/kms.json` (alphabetical).

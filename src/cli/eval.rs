@@ -138,7 +138,7 @@ pub fn describe(world: &World, principal: &str, action: &str, key: usize, resp: 
         action: crate::eval::authorize::canonical_action(action),
         key: world.keys.get(key).map(|k| k.arn.clone()).unwrap_or_default(),
         reasons,
-        explanation: resp.explanation.clone(),
+        explanation: resp.explanation.to_string(),
         notes: resp.notes.clone(),
     }
 }

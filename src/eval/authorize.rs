@@ -6,17 +6,18 @@
 //! grant. Cross-account requests always need the caller-side IAM allow.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::condition::{condition_holds, resource_matches};
-use super::context::{Context, CtxValue};
-use super::principal::{match_grantee, match_principals, Caller, PrincipalMatch};
+use super::context::{Context, CtxValue, Layer};
+use super::plan::{KeyPlan, Levels, PrincipalPlan};
+use super::principal::{classify_grantee, match_entry, match_grantee, match_principals, Caller, PrincipalMatch};
 use crate::catalog::catalog;
 use crate::policy::model::{DocKind, Effect, PolicyId, Statement};
 use crate::policy::parse::parse_policy_text;
 use crate::policy::wildcard::glob_match;
 use crate::source::SourceId;
-use crate::world::{Key, PolicySlot, World};
+use crate::world::{Key, PlanSlot, PolicySlot, World};
 
 /// The outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -124,7 +125,7 @@ pub struct Response {
     /// The statements and grants that decided it.
     pub reasons: Vec<Reason>,
     /// Human summary (lowercase one-liners joined by `; `).
-    pub explanation: String,
+    pub explanation: std::borrow::Cow<'static, str>,
     /// Things worth knowing (eventual consistency, unknown policies, assumptions).
     pub notes: Vec<String>,
     /// The full context the decision used (explicit + world-implied).
@@ -155,9 +156,13 @@ struct Eval<'w> {
     key: &'w Key,
     /// The ARN statements' `Resource` is matched against: the key (or role) ARN, or `*` for
     /// actions that have no resource (semantics.md §1.5).
-    resource: String,
+    resource: &'w str,
     action: &'w str,
     caller: &'w Caller,
+    /// The caller's cached plan, when it is a user or role of the world.
+    plan: Option<&'w PrincipalPlan>,
+    /// The key's cached plan, when it is a key of the world.
+    key_plan: Option<&'w KeyPlan>,
     ctx: Context,
     notes: Vec<String>,
     assume_identity_allows: bool,
@@ -173,21 +178,26 @@ struct Doc<'w> {
     variables: bool,
 }
 
-/// The document in a slot; an unknown one is noted and grants nothing.
-fn doc_in<'w>(
-    world: &'w World,
+/// A document of the world by id.
+fn doc_of(world: &World, id: PolicyId, source: ReasonSource) -> Option<Doc<'_>> {
+    world.policy(id).map(|e| Doc {
+        id,
+        source,
+        statements: &e.policy.statements,
+        variables: e.policy.variables_enabled(),
+    })
+}
+
+/// The id of the document in a slot when it is in the world; an unknown one is noted and
+/// grants nothing.
+fn known_id(
+    world: &World,
     notes: &mut Vec<String>,
     slot: &PolicySlot,
-    source: ReasonSource,
     what: impl std::fmt::Display,
-) -> Option<Doc<'w>> {
+) -> Option<PolicyId> {
     match slot {
-        PolicySlot::Known(id) => world.policy(*id).map(|e| Doc {
-            id: *id,
-            source,
-            statements: &e.policy.statements,
-            variables: e.policy.variables_enabled(),
-        }),
+        PolicySlot::Known(id) => world.policy(*id).map(|_| *id),
         PolicySlot::Unknown(why) => {
             notes.push(format!("{what} is unknown ({why}); treated as granting nothing"));
             None
@@ -195,19 +205,46 @@ fn doc_in<'w>(
     }
 }
 
+/// The id of a managed policy by ARN when it is in the world; a missing one is noted.
+fn managed_id(world: &World, notes: &mut Vec<String>, arn: &str) -> Option<PolicyId> {
+    match world.managed_policies.get(arn) {
+        Some(m) => known_id(world, notes, &m.policy, format_args!("managed policy `{arn}`")),
+        None => {
+            notes.push(format!("managed policy `{arn}` is not in the inputs; treated as granting nothing"));
+            None
+        }
+    }
+}
+
 impl<'w> Eval<'w> {
     fn doc(&mut self, slot: &PolicySlot, source: ReasonSource, what: impl std::fmt::Display) -> Option<Doc<'w>> {
-        doc_in(self.world, &mut self.notes, slot, source, what)
+        known_id(self.world, &mut self.notes, slot, what).and_then(|id| doc_of(self.world, id, source))
     }
 
     fn managed(&mut self, arn: &str, source: ReasonSource) -> Option<Doc<'w>> {
-        match self.world.managed_policies.get(arn) {
-            Some(m) => self.doc(&m.policy, source, format_args!("managed policy `{arn}`")),
+        managed_id(self.world, &mut self.notes, arn).and_then(|id| doc_of(self.world, id, source))
+    }
+
+    /// The SCP or RCP levels that govern the request; their notes go to the response.
+    fn levels(&mut self, kind: DocKind) -> Option<LevelsRef<'w>> {
+        let cached = match kind {
+            DocKind::Scp => self.plan.map(|p| p.scp.as_deref()),
+            _ => self.key_plan.map(|p| p.rcp.as_deref()),
+        };
+        let levels = match cached {
+            Some(l) => l.map(LevelsRef::Cached),
             None => {
-                self.notes.push(format!("managed policy `{arn}` is not in the inputs; treated as granting nothing"));
-                None
+                let account = match kind {
+                    DocKind::Scp => scp_account(self.caller),
+                    _ => (!aws_managed(self.key)).then_some(self.key.account.as_str()),
+                };
+                account.and_then(|a| org_levels(self.world, a, kind)).map(LevelsRef::Owned)
             }
+        };
+        if let Some(l) = &levels {
+            self.notes.extend(l.get().notes.iter().cloned());
         }
+        levels
     }
 
     /// Does the statement apply? Returns the principal grade (`Direct` for principal-less documents).
@@ -218,7 +255,7 @@ impl<'w> Eval<'w> {
             &StatementQuery {
                 caller: self.caller,
                 action: self.action,
-                resource: &self.resource,
+                resource: self.resource,
                 resource_policy,
                 implicit_resource: self.trust && resource_policy,
             },
@@ -315,7 +352,45 @@ pub fn statement_applies(
 /// Does the statement's `Action` (or `NotAction`) element cover the action?
 #[must_use]
 pub fn action_applies(st: &Statement, action: &str) -> bool {
-    st.action.items.iter().any(|a| action_matches(&a.value, action)) != st.action.negated
+    let cat = catalog();
+    let Some(id) = cat.action_id(action) else {
+        return st.action.items.iter().any(|a| action_matches(&a.value, action)) != st.action.negated;
+    };
+    let set = st.action.action_set.get_or_init(|| action_set(&st.action));
+    set.get(id / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
+}
+
+/// The catalogue actions an `Action`/`NotAction` element covers, as a bit set: for each
+/// catalogue action, exactly what [`action_matches`] says over the element's patterns (a
+/// pattern's service part is compared, not matched, so only that service's actions are tried).
+fn action_set(p: &crate::policy::model::Patterns) -> Box<[u64]> {
+    let actions = catalog().actions();
+    let mut bits = vec![0u64; actions.len().div_ceil(64)];
+    let mut set = |i: usize| {
+        if let Some(w) = bits.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    };
+    for item in &p.items {
+        let service = item.value.split_once(':').map(|(s, _)| s);
+        for (i, a) in actions.iter().enumerate() {
+            let same_service = match (service, a.name.split_once(':')) {
+                (Some(ps), Some((s, _))) => ps.eq_ignore_ascii_case(s),
+                _ => true,
+            };
+            if same_service && action_matches(&item.value, &a.name) {
+                set(i);
+            }
+        }
+    }
+    if p.negated {
+        for (i, w) in bits.iter_mut().enumerate() {
+            let valid = actions.len().saturating_sub(i * 64).min(64);
+            let mask = if valid == 64 { u64::MAX } else { (1u64 << valid) - 1 };
+            *w = !*w & mask;
+        }
+    }
+    bits.into_boxed_slice()
 }
 
 /// Matches an action pattern (`kms:Re?ncrypt*`) against an action, case-insensitively; a
@@ -340,33 +415,79 @@ fn reason(doc: &Doc<'_>, index: usize, effect: Effect) -> Reason {
 
 /// Context keys implied by the caller alone (principal ARN, account, type, tags, organization).
 pub fn implied_caller_context(world: &World, caller: &Caller, ctx: &mut Context) {
-    use crate::world::LayerSlot;
-    let build = || {
-        let mut c = Context::new();
-        caller_layer(world, caller, &mut c);
-        c.into_layer()
+    push_caller_context(world, caller, caller_plan(world, caller), ctx);
+}
+
+fn push_caller_context(world: &World, caller: &Caller, plan: Option<&PrincipalPlan>, ctx: &mut Context) {
+    let Some(plan) = plan else {
+        let id = match caller {
+            Caller::AssumedRole { .. } => caller.principal_arn(),
+            _ => caller.arn(),
+        };
+        ctx.push_layer(world.cached_layer(&format!("caller\u{0}{id}"), || caller_layer(world, caller)));
+        return;
     };
-    let layer = match caller {
-        Caller::AssumedRole { account, role, .. } => match world.role_index(account, role) {
-            Some(i) => world.slot_layer(LayerSlot::Role(i), build),
-            None => world.cached_layer(&format!("caller\u{0}{}", caller.principal_arn()), build),
-        },
-        Caller::User { account, name, .. } => match world.user_index(account, name) {
-            Some(i) => world.slot_layer(LayerSlot::User(i), build),
-            None => world.cached_layer(&format!("caller\u{0}{}", caller.arn()), build),
-        },
-        _ => world.cached_layer(&format!("caller\u{0}{}", caller.arn()), build),
-    };
-    ctx.push_layer(layer);
-    // `aws:userid` of a role session names the session, so it is not part of the shared layer.
-    if let Caller::AssumedRole { account, role, session, .. } = caller {
-        if let Some(id) = world.role(account, role).and_then(|r| r.id.as_ref()) {
+    ctx.push_layer(Arc::clone(&plan.layer));
+    // `aws:userid` of a role session names the session, so it is not part of the shared
+    // layer; it is only built when some statement reads it.
+    if let (Caller::AssumedRole { session, .. }, Some(id)) = (caller, &plan.role_id) {
+        if world.mentions_userid() {
             ctx.set_request_default("aws:userid", CtxValue::Single(format!("{id}:{session}")));
         }
     }
 }
 
-fn caller_layer(world: &World, caller: &Caller, ctx: &mut Context) {
+/// The cached plan of a caller that is a user or role of the world.
+fn caller_plan<'w>(world: &'w World, caller: &Caller) -> Option<&'w PrincipalPlan> {
+    let slot = match caller {
+        Caller::AssumedRole { account, role, .. } => PlanSlot::Role(world.role_index(account, role)?),
+        Caller::User { account, name, .. } => PlanSlot::User(world.user_index(account, name)?),
+        _ => return None,
+    };
+    world.principal_plan(slot, || {
+        let slots = identity_slots(world, caller);
+        let mut notes = Vec::new();
+        let mut identity = Vec::new();
+        for s in &slots.inline {
+            identity.extend(known_id(world, &mut notes, s, "an inline policy"));
+        }
+        for m in &slots.managed {
+            identity.extend(managed_id(world, &mut notes, m));
+        }
+        let boundary = slots.boundary.as_deref().and_then(|b| managed_id(world, &mut notes, b));
+        let role_id = match caller {
+            Caller::AssumedRole { account, role, .. } => world.role(account, role).and_then(|r| r.id.clone()),
+            _ => None,
+        };
+        PrincipalPlan {
+            layer: Arc::new(caller_layer(world, caller)),
+            identity,
+            boundary,
+            notes,
+            scp: scp_account(caller).and_then(|a| org_levels(world, a, DocKind::Scp)),
+            role_id,
+        }
+    })
+}
+
+/// The cached plan of a key of the world (`None` for a synthetic key, such as a role's trust
+/// policy seen as a key).
+fn key_plan<'w>(world: &'w World, key: &Key) -> Option<&'w KeyPlan> {
+    let i = world.key_index_of(key)?;
+    world.key_plan(i, || {
+        let grantees: Vec<_> = key.grants.iter().flatten().map(|g| classify_grantee(&g.grantee, world)).collect();
+        KeyPlan {
+            layer: Arc::new(key_layer(world, key)),
+            rcp: if aws_managed(key) { None } else { org_levels(world, &key.account, DocKind::Rcp) },
+            grantee_accounts: grantees.iter().map(crate::policy::model::PrincipalRef::account_key).collect(),
+            grantees,
+        }
+    })
+}
+
+fn caller_layer(world: &World, caller: &Caller) -> Layer {
+    let mut c = Context::new();
+    let ctx = &mut c;
     let single = |v: &str| CtxValue::Single(v.to_string());
     match caller {
         Caller::Service(name) => {
@@ -395,12 +516,8 @@ fn caller_layer(world: &World, caller: &Caller, ctx: &mut Context) {
                     }
                     &u.tags
                 }),
-                Caller::AssumedRole { account, role, session, .. } => world.role(account, role).map(|r| {
-                    if let Some(id) = &r.id {
-                        ctx.set_default("aws:userid", single(&format!("{id}:{session}")));
-                    }
-                    &r.tags
-                }),
+                // A session's `aws:userid` is added per request (`push_caller_context`).
+                Caller::AssumedRole { account, role, .. } => world.role(account, role).map(|r| &r.tags),
                 Caller::Root { account } => {
                     ctx.set_default("aws:userid", single(account));
                     None
@@ -412,6 +529,7 @@ fn caller_layer(world: &World, caller: &Caller, ctx: &mut Context) {
             }
         }
     }
+    c.into_layer()
 }
 
 /// Fills in the context keys the world implies (semantics.md §2.1, §4.2, §4.3). Explicit
@@ -424,35 +542,74 @@ pub fn implied_context(
     via_alias: Option<&str>,
     ctx: &mut Context,
 ) {
-    let single = |v: &str| CtxValue::Single(v.to_string());
-    implied_caller_context(world, caller, ctx);
-    if ctx.contains("kms:ViaService") {
-        ctx.set_request_default("aws:ViaAWSService", single("true"));
-    } else if !matches!(caller, Caller::Service(_)) {
-        ctx.set_request_default("aws:ViaAWSService", single("false"));
+    let plans = (caller_plan(world, caller), key_plan(world, key));
+    implied_context_with(world, key, caller, plans, action, via_alias, ctx);
+}
+
+/// [`implied_context`] with the plans of the caller and key already looked up.
+fn implied_context_with(
+    world: &World,
+    key: &Key,
+    caller: &Caller,
+    (plan, kplan): (Option<&PrincipalPlan>, Option<&KeyPlan>),
+    action: &str,
+    via_alias: Option<&str>,
+    ctx: &mut Context,
+) {
+    push_caller_context(world, caller, plan, ctx);
+    match kplan {
+        Some(p) => ctx.push_layer(Arc::clone(&p.layer)),
+        None => ctx.push_layer(world.cached_layer(&format!("key\u{0}{}", key.arn), || key_layer(world, key))),
     }
-    let build = || {
-        let mut c = Context::new();
-        key_layer(world, key, &mut c);
-        c.into_layer()
-    };
-    let layer = match world.key_index_of(key) {
-        Some(i) => world.slot_layer(crate::world::LayerSlot::Key(i), build),
-        None => world.cached_layer(&format!("key\u{0}{}", key.arn), build),
-    };
-    ctx.push_layer(layer);
-    let md_spec_symmetric = key.metadata.as_ref().is_none_or(|m| m.spec == "SYMMETRIC_DEFAULT");
     if let Some(a) = via_alias {
         let name = a.rsplit_once(":alias/").map_or(a.to_string(), |(_, n)| format!("alias/{n}"));
-        ctx.set_request_default("kms:RequestAlias", single(&name));
+        ctx.set_request_default("kms:RequestAlias", CtxValue::Single(name));
     }
+    let via_service = if ctx.has_explicit("kms:viaservice") {
+        Some(true)
+    } else {
+        (!matches!(caller, Caller::Service(_))).then_some(false)
+    };
     let short = action.strip_prefix("kms:").unwrap_or(action);
-    if EC_OPERATIONS.contains(&short) && md_spec_symmetric {
-        ctx.set_request_default("kms:EncryptionAlgorithm", single("SYMMETRIC_DEFAULT"));
-    }
-    if matches!(short, "ReEncryptFrom" | "ReEncryptTo") {
-        ctx.set_request_default("kms:ReEncryptOnSameKey", single("false"));
-    }
+    let symmetric = key.metadata.as_ref().is_none_or(|m| m.spec == "SYMMETRIC_DEFAULT");
+    let algorithm = EC_OPERATIONS.contains(&short) && symmetric;
+    let reencrypt = matches!(short, "ReEncryptFrom" | "ReEncryptTo");
+    ctx.push_static_layer(request_defaults(via_service, algorithm, reencrypt));
+}
+
+/// The request-specific defaults (`aws:ViaAWSService`, `kms:EncryptionAlgorithm`,
+/// `kms:ReEncryptOnSameKey`) as one of twelve shared layers. No caller or key layer holds these
+/// keys, so the layer order does not matter; explicit values win.
+fn request_defaults(via_service: Option<bool>, algorithm: bool, reencrypt: bool) -> &'static Layer {
+    static LAYERS: OnceLock<Vec<Layer>> = OnceLock::new();
+    static EMPTY: Layer = Layer::new();
+    let all = LAYERS.get_or_init(|| {
+        let mut out = Vec::new();
+        for via in [None, Some(false), Some(true)] {
+            for alg in [false, true] {
+                for re in [false, true] {
+                    let mut c = Context::new();
+                    if let Some(v) = via {
+                        c.set_single("aws:ViaAWSService", if v { "true" } else { "false" });
+                    }
+                    if alg {
+                        c.set_single("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+                    }
+                    if re {
+                        c.set_single("kms:ReEncryptOnSameKey", "false");
+                    }
+                    out.push(c.into_layer());
+                }
+            }
+        }
+        out
+    });
+    let via = match via_service {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    };
+    all.get(via * 4 + usize::from(algorithm) * 2 + usize::from(reencrypt)).unwrap_or(&EMPTY)
 }
 
 /// True when the world fixes the value of a context key for this caller and key, present or
@@ -490,7 +647,9 @@ pub fn world_determines(world: &World, key: &Key, caller: &Caller, key_lc: &str)
 }
 
 /// Keys implied by the key alone (tags, aliases, spec, account, organization).
-fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
+fn key_layer(world: &World, key: &Key) -> Layer {
+    let mut c = Context::new();
+    let ctx = &mut c;
     let single = |v: &str| CtxValue::Single(v.to_string());
     ctx.set_default("aws:SecureTransport", single("true"));
     ctx.set_default("aws:RequestedRegion", single(&key.region));
@@ -517,6 +676,7 @@ fn key_layer(world: &World, key: &Key, ctx: &mut Context) {
     if !aliases.is_empty() {
         ctx.set_default("kms:ResourceAliases", CtxValue::Multi(aliases));
     }
+    c.into_layer()
 }
 
 /// Canonical action name from the catalogue (`KMS:decrypt` → `kms:Decrypt`).
@@ -553,43 +713,51 @@ pub fn authorize_with(world: &World, req: &Request, opts: Options) -> Response {
             context: req.context.clone(),
         };
     };
+    let plans = (caller_plan(world, &req.caller), key_plan(world, key));
     let mut ctx = req.context.clone();
-    implied_context(world, key, &req.caller, &action, req.via_alias.as_deref(), &mut ctx);
-    decide_target(world, key, Target::Key, &action, req, ctx, opts)
+    implied_context_with(world, key, &req.caller, plans, &action, req.via_alias.as_deref(), &mut ctx);
+    decide_target(world, key, Target::Key(plans.1), &action, req, plans.0, ctx, opts)
 }
 
 /// What is being accessed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Target {
-    /// A KMS key (key policy, grants).
-    Key,
+#[derive(Clone, Copy, Debug)]
+enum Target<'w> {
+    /// A KMS key (key policy, grants), with its cached plan when it is a key of the world.
+    Key(Option<&'w KeyPlan>),
     /// An IAM role (trust policy) for `sts:AssumeRole`.
     Role,
 }
 
+#[allow(clippy::too_many_arguments, reason = "the parts of one request, resolved once by the caller")]
 fn decide_target(
     world: &World,
     key: &Key,
-    target: Target,
+    target: Target<'_>,
     action: &str,
     req: &Request,
+    plan: Option<&PrincipalPlan>,
     ctx: Context,
     opts: Options,
 ) -> Response {
     let info = catalog().action(action);
     let iam_only =
-        target == Target::Key && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
-    let resource = if iam_only { "*".to_string() } else { key.arn.clone() };
+        matches!(target, Target::Key(_)) && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
+    let resource = if iam_only { "*" } else { key.arn.as_str() };
     let mut ev = Eval {
         world,
         key,
         resource,
         action,
         caller: &req.caller,
+        plan,
+        key_plan: match target {
+            Target::Key(p) => p,
+            Target::Role => None,
+        },
         ctx,
         notes: Vec::new(),
         assume_identity_allows: req.assume_identity_allows,
-        trust: target == Target::Role,
+        trust: matches!(target, Target::Role),
     };
     let (decision, reasons, explanation) =
         if iam_only { decide_iam_only(&mut ev) } else { decide(&mut ev, req, opts, target, info) };
@@ -599,13 +767,13 @@ fn decide_target(
     Response { decision, reasons, explanation, notes, context: ev.ctx }
 }
 
-type Outcome = (Decision, Vec<Reason>, String);
+type Outcome = (Decision, Vec<Reason>, std::borrow::Cow<'static, str>);
 
-fn deny(reasons: Vec<Reason>, why: impl Into<String>) -> Outcome {
+fn deny(reasons: Vec<Reason>, why: impl Into<std::borrow::Cow<'static, str>>) -> Outcome {
     (Decision::ExplicitDeny, reasons, why.into())
 }
 
-fn implicit(why: impl Into<String>) -> Outcome {
+fn implicit(why: impl Into<std::borrow::Cow<'static, str>>) -> Outcome {
     (Decision::ImplicitDeny, Vec::new(), why.into())
 }
 
@@ -613,7 +781,7 @@ fn decide(
     ev: &mut Eval<'_>,
     req: &Request,
     opts: Options,
-    target: Target,
+    target: Target<'_>,
     info: Option<&'static crate::catalog::ActionInfo>,
 ) -> Outcome {
     let key = ev.key;
@@ -630,12 +798,12 @@ fn decide(
             key.account
         ));
     }
-    if info.is_none() || !action.to_ascii_lowercase().starts_with("kms:") {
+    if info.is_none() || !action.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("kms:")) {
         ev.notes.push(format!("`{action}` is not a known KMS action"));
     }
     // Collect the documents.
     let (policy_source, policy_name) = match target {
-        Target::Key => (ReasonSource::KeyPolicy, "key policy"),
+        Target::Key(_) => (ReasonSource::KeyPolicy, "key policy"),
         Target::Role => (ReasonSource::TrustPolicy, "trust policy"),
     };
     let key_policy = match &key.policy {
@@ -646,8 +814,9 @@ fn decide(
         }
     };
     let (identity, boundary, identity_known) = identity_docs(ev);
-    let scp_levels = scp_account(&req.caller).and_then(|a| org_levels(ev, a, DocKind::Scp));
-    let rcp_levels = if rcp_governs(key, short) { org_levels(ev, &key.account, DocKind::Rcp) } else { None };
+    let scp_levels = ev.levels(DocKind::Scp);
+    let rcp_levels = if short == "RetireGrant" { None } else { ev.levels(DocKind::Rcp) };
+    let world = ev.world;
 
     // 1. explicit denies, from every source
     let mut denies = Vec::new();
@@ -662,11 +831,11 @@ fn decide(
             denies.push(reason(d, i, Effect::Deny));
         }
     }
-    for (levels, rp) in [(&scp_levels, false), (&rcp_levels, true)] {
-        for level in levels.iter().flatten() {
-            for d in &level.1 {
-                for (i, _) in ev.matching(d, Effect::Deny, rp) {
-                    denies.push(reason(d, i, Effect::Deny));
+    for (levels, kind) in [(&scp_levels, DocKind::Scp), (&rcp_levels, DocKind::Rcp)] {
+        for (_, docs) in levels.iter().flat_map(|l| &l.get().levels) {
+            for d in level_docs(world, kind, docs) {
+                for (i, _) in ev.matching(&d, Effect::Deny, kind == DocKind::Rcp) {
+                    denies.push(reason(&d, i, Effect::Deny));
                 }
             }
         }
@@ -679,11 +848,12 @@ fn decide(
     }
 
     // 2. organization guardrails: every level needs an allow
-    for (levels, rp, what) in
-        [(&scp_levels, false, "service control policy"), (&rcp_levels, true, "resource control policy")]
+    for (levels, kind, what) in
+        [(&scp_levels, DocKind::Scp, "service control policy"), (&rcp_levels, DocKind::Rcp, "resource control policy")]
     {
-        for (target, docs) in levels.iter().flatten() {
-            if !docs.iter().any(|d| !ev.matching(d, Effect::Allow, rp).is_empty()) {
+        for (target, docs) in levels.iter().flat_map(|l| &l.get().levels) {
+            if !level_docs(world, kind, docs).any(|d| !ev.matching(&d, Effect::Allow, kind == DocKind::Rcp).is_empty())
+            {
                 return implicit(format!("no {what} attached to `{target}` allows `{action}`"));
             }
         }
@@ -763,7 +933,7 @@ fn decide(
             }
         }
     }
-    if let Some((g, via_account)) = (target == Target::Key).then(|| grant_allows(ev, req, id_ok)).flatten() {
+    if let Some((g, via_account)) = matches!(target, Target::Key(_)).then(|| grant_allows(ev, req, id_ok)).flatten() {
         let needs_iam = via_account || (!same && !is_service && opts.cross_account_grant_needs_iam);
         if !needs_iam || id_ok {
             let mut r = vec![g];
@@ -809,21 +979,22 @@ fn dedup_join(v: &[&str]) -> String {
 /// identity policies alone, against `Resource: "*"` (semantics.md §1.5, §4.1 "IAM only").
 fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
     let (identity, boundary, _) = identity_docs(ev);
-    let scp_levels = ev.caller.account().map(str::to_string).and_then(|a| org_levels(ev, &a, DocKind::Scp));
+    let scp_levels = ev.levels(DocKind::Scp);
+    let scp = scp_levels.iter().flat_map(|l| &l.get().levels);
     let mut denies = Vec::new();
     for d in identity.iter().chain(boundary.iter()) {
         denies.extend(ev.matching(d, Effect::Deny, false).into_iter().map(|(i, _)| reason(d, i, Effect::Deny)));
     }
-    for (_, docs) in scp_levels.iter().flatten() {
-        for d in docs {
-            denies.extend(ev.matching(d, Effect::Deny, false).into_iter().map(|(i, _)| reason(d, i, Effect::Deny)));
+    for (_, docs) in scp.clone() {
+        for d in level_docs(ev.world, DocKind::Scp, docs) {
+            denies.extend(ev.matching(&d, Effect::Deny, false).into_iter().map(|(i, _)| reason(&d, i, Effect::Deny)));
         }
     }
     if !denies.is_empty() {
         return deny(denies, "explicitly denied by a `Deny` statement");
     }
-    for (target, docs) in scp_levels.iter().flatten() {
-        if !docs.iter().any(|d| !ev.matching(d, Effect::Allow, false).is_empty()) {
+    for (target, docs) in scp {
+        if !level_docs(ev.world, DocKind::Scp, docs).any(|d| !ev.matching(&d, Effect::Allow, false).is_empty()) {
             return implicit(format!("no service control policy attached to `{target}` allows `{}`", ev.action));
         }
     }
@@ -883,10 +1054,11 @@ pub fn authorize_assume_role_with(
         grant_id: None,
         assume_identity_allows,
     };
+    let plan = caller_plan(world, caller);
     let mut ctx = req.context.clone();
-    implied_caller_context(world, caller, &mut ctx);
+    push_caller_context(world, caller, plan, &mut ctx);
     ctx.set_default("aws:ResourceAccount", CtxValue::Single(role.account.clone()));
-    decide_target(world, &target, Target::Role, "sts:AssumeRole", &req, ctx, Options::default())
+    decide_target(world, &target, Target::Role, "sts:AssumeRole", &req, plan, ctx, Options::default())
 }
 
 /// Where a caller's identity policies are: inline documents, managed policy ARNs (user, its
@@ -945,6 +1117,12 @@ fn identity_docs<'w>(ev: &mut Eval<'w>) -> (Vec<Doc<'w>>, Option<Doc<'w>>, bool)
         d.source = ReasonSource::IdentityPolicy;
         return (vec![d], None, true);
     }
+    if let Some(plan) = ev.plan {
+        ev.notes.extend(plan.notes.iter().cloned());
+        let docs = plan.identity.iter().filter_map(|id| doc_of(world, *id, ReasonSource::IdentityPolicy)).collect();
+        let boundary = plan.boundary.and_then(|id| doc_of(world, id, ReasonSource::PermissionsBoundary));
+        return (docs, boundary, true);
+    }
     let slots = identity_slots(world, ev.caller);
     if !slots.found {
         let known = loose_identity(ev, &mut docs);
@@ -987,8 +1165,11 @@ fn scp_account(caller: &Caller) -> Option<&str> {
 /// RCPs of the key's account govern the request, unless the key is AWS managed or the action is
 /// `kms:RetireGrant` (semantics.md §2.8).
 fn rcp_governs(key: &Key, short_action: &str) -> bool {
-    let aws_managed = key.metadata.as_ref().is_some_and(|m| m.manager == "AWS");
-    !aws_managed && short_action != "RetireGrant"
+    !aws_managed(key) && short_action != "RetireGrant"
+}
+
+fn aws_managed(key: &Key) -> bool {
+    key.metadata.as_ref().is_some_and(|m| m.manager == "AWS")
 }
 
 /// One level of the organization guardrails that govern a request: at least one of its
@@ -1012,50 +1193,83 @@ pub struct GuardrailLevel<'w> {
 pub fn guardrail_levels<'w>(world: &'w World, key: &Key, caller: &Caller, action: &str) -> Vec<GuardrailLevel<'w>> {
     let action = canonical_action(action);
     let short = action.strip_prefix("kms:").unwrap_or(&action);
-    let mut notes = Vec::new();
+    let scp = scp_account(caller).and_then(|a| org_levels(world, a, DocKind::Scp));
+    let rcp = if rcp_governs(key, short) { org_levels(world, &key.account, DocKind::Rcp) } else { None };
     let mut out = Vec::new();
-    let scp = scp_account(caller).and_then(|a| org_levels_in(world, &mut notes, a, DocKind::Scp));
-    let rcp = if rcp_governs(key, short) { org_levels_in(world, &mut notes, &key.account, DocKind::Rcp) } else { None };
     for (kind, levels) in [(DocKind::Scp, scp), (DocKind::Rcp, rcp)] {
-        for (target, docs) in levels.into_iter().flatten() {
+        for (target, docs) in levels.iter().flat_map(|l| &l.levels) {
             out.push(GuardrailLevel {
                 kind,
-                target,
-                docs: docs.into_iter().map(|d| (d.statements, d.variables)).collect(),
+                target: target.clone(),
+                docs: level_docs(world, kind, docs).map(|d| (d.statements, d.variables)).collect(),
             });
         }
     }
     out
 }
 
-/// The SCP or RCP documents that govern an account, per level of its OU path; `None` when the
-/// account is not governed (not in a known organization, the management account, or no such
-/// policies were collected).
-fn org_levels<'w>(ev: &mut Eval<'w>, account: &str, kind: DocKind) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
-    org_levels_in(ev.world, &mut ev.notes, account, kind)
+/// Organization levels, borrowed from a cached plan or looked up for this request.
+enum LevelsRef<'w> {
+    Cached(&'w Levels),
+    Owned(Arc<Levels>),
 }
 
-/// [`org_levels`] with the world and the notes passed separately (the solver calls it too).
-fn org_levels_in<'w>(
-    world: &'w World,
-    notes: &mut Vec<String>,
-    account: &str,
-    kind: DocKind,
-) -> Option<Vec<(String, Vec<Doc<'w>>)>> {
-    let plan = org_plan(world, account, kind)?;
-    let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
-    let mut levels = Vec::with_capacity(plan.len());
-    for (target, docs) in plan.iter() {
-        let mut out = Vec::with_capacity(docs.len());
-        for d in docs {
-            match d {
-                Some((pid, slot)) => out.extend(doc_in(world, notes, slot, source, format_args!("policy `{pid}`"))),
-                None => out.push(full_access(kind)),
-            }
+impl LevelsRef<'_> {
+    fn get(&self) -> &Levels {
+        match self {
+            LevelsRef::Cached(l) => l,
+            LevelsRef::Owned(l) => l,
         }
-        levels.push((target.clone(), out));
     }
-    Some(levels)
+}
+
+/// The documents of one level (the AWS managed full-access policy for `None`).
+fn level_docs<'a, 'w: 'a>(
+    world: &'w World,
+    kind: DocKind,
+    docs: &'a [Option<PolicyId>],
+) -> impl Iterator<Item = Doc<'w>> + 'a {
+    let source = if kind == DocKind::Scp { ReasonSource::Scp } else { ReasonSource::Rcp };
+    docs.iter().filter_map(move |d| match d {
+        Some(id) => doc_of(world, *id, source),
+        None => Some(full_access(kind)),
+    })
+}
+
+/// The SCP or RCP levels that govern an account, per level of its OU path; `None` when the
+/// account is not governed (not in a known organization, the management account, or no such
+/// policies were collected). Cached per account.
+fn org_levels(world: &World, account: &str, kind: DocKind) -> Option<Arc<Levels>> {
+    use std::sync::PoisonError;
+    let slot = usize::from(kind != DocKind::Scp);
+    let cached = |m: &[Option<Arc<Levels>>; 2]| m.get(slot).cloned().flatten();
+    if let Some(v) = world.cache.org_levels.lock().unwrap_or_else(PoisonError::into_inner).get(account) {
+        return cached(v);
+    }
+    let resolve = |kind: DocKind| {
+        let plan = build_org_plan(world, account, kind)?;
+        let mut notes = Vec::new();
+        let levels = plan
+            .into_iter()
+            .map(|(target, docs)| {
+                let docs = docs
+                    .into_iter()
+                    .filter_map(|d| match d {
+                        Some((pid, slot)) => {
+                            known_id(world, &mut notes, &slot, format_args!("policy `{pid}`")).map(Some)
+                        }
+                        None => Some(None),
+                    })
+                    .collect();
+                (target, docs)
+            })
+            .collect();
+        Some(Arc::new(Levels { levels, notes }))
+    };
+    let both = [resolve(DocKind::Scp), resolve(DocKind::Rcp)];
+    let out = cached(&both);
+    world.cache.org_levels.lock().unwrap_or_else(PoisonError::into_inner).insert(account.to_string(), both);
+    out
 }
 
 /// Per level of an account's OU path (root first), the SCPs or RCPs that apply: a policy
@@ -1063,24 +1277,6 @@ fn org_levels_in<'w>(
 /// the account is not governed (no organization, the management account, not a member, or
 /// policies of that kind disabled or never collected). Cached per account and kind.
 type OrgPlan = Vec<(String, Vec<Option<(String, PolicySlot)>>)>;
-
-fn org_plan(world: &World, account: &str, kind: DocKind) -> Option<std::sync::Arc<OrgPlan>> {
-    use std::sync::{Arc, PoisonError};
-    type Plans = [Option<Arc<OrgPlan>>; 2];
-    let slot = usize::from(kind != DocKind::Scp);
-    if let Some(v) = world.cache.org_plans.lock().unwrap_or_else(PoisonError::into_inner).get(account) {
-        if let Some(plans) = v.downcast_ref::<Plans>() {
-            return plans.get(slot).cloned().flatten();
-        }
-    }
-    let plans: Plans = [
-        build_org_plan(world, account, DocKind::Scp).map(Arc::new),
-        build_org_plan(world, account, DocKind::Rcp).map(Arc::new),
-    ];
-    let out = plans.get(slot).cloned().flatten();
-    world.cache.org_plans.lock().unwrap_or_else(PoisonError::into_inner).insert(account.to_string(), Arc::new(plans));
-    out
-}
 
 fn build_org_plan(world: &World, account: &str, kind: DocKind) -> Option<OrgPlan> {
     let org = world.org.as_ref()?;
@@ -1156,27 +1352,28 @@ fn full_access(kind: DocKind) -> Doc<'static> {
 /// Returns the grant and whether it matched only through an account-root grantee (so the
 /// caller's identity policies are part of the allow, U3).
 fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Option<(Reason, bool)> {
-    let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action).to_string();
+    let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action);
     let grants = ev.key.grants.as_ref()?;
     let caller_account = ev.caller.account();
     let mut fallback: Option<(Reason, bool)> = None;
     let masks = ev.world.grant_op_masks(ev.key);
-    let bit = crate::world::grant_op_bit(&short);
+    let grantees = ev.key_plan.map(|p| (p.grantees.as_slice(), p.grantee_accounts.as_slice()));
+    let caller_key = caller_account.map_or(0, crate::policy::arn::account_key);
+    let bit = crate::world::grant_op_bit(short);
     for (gi, g) in grants.iter().enumerate() {
         let has_op = match (masks.and_then(|m| m.get(gi)), bit) {
             (Some(mask), Some(b)) => mask & b != 0,
-            _ => g.operations.iter().any(|o| o == &short),
+            _ => g.operations.iter().any(|o| o == short),
         };
         if !has_op {
             continue;
         }
-        // Cheap pre-check: an ARN grantee names an account; skip grants of other accounts.
-        if let (Some(acct), true) = (caller_account, g.grantee.starts_with("arn:")) {
-            if !g.grantee.contains(acct) {
-                continue;
-            }
-        }
-        let m = match_grantee(&g.grantee, ev.caller, ev.world);
+        let m = match grantees.and_then(|(p, k)| p.get(gi).zip(k.get(gi))) {
+            // A grantee that names another account cannot match.
+            Some((_, &k)) if k != 0 && caller_key != 0 && k != caller_key => continue,
+            Some((p, _)) => match_entry(p, ev.caller, ev.world),
+            None => match_grantee(&g.grantee, ev.caller, ev.world),
+        };
         let ok = match m {
             PrincipalMatch::Direct | PrincipalMatch::DirectLimited => true,
             // U3: an account-root grantee lets the account's principals use the grant only
@@ -1184,7 +1381,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
             PrincipalMatch::Account => matches!(req.caller, Caller::Root { .. }) || identity_allows,
             PrincipalMatch::None => false,
         };
-        if !ok || !grant_constraints_hold(g, &short, ev.ctx.encryption_context()) {
+        if !ok || !grant_constraints_hold(g, short, ev.ctx.encryption_context()) {
             continue;
         }
         ev.notes.push(format!(
@@ -1243,13 +1440,21 @@ fn retire_grant(ev: &mut Eval<'_>, req: &Request, identity: &[Doc<'_>], same: bo
         };
         let retiring = g.retiring.as_deref().map(|rp| match_grantee(rp, ev.caller, ev.world));
         if matches!(retiring, Some(PrincipalMatch::Direct | PrincipalMatch::DirectLimited)) {
-            return (Decision::Allow, vec![r], format!("the caller is the retiring principal of grant `{}`", g.id));
+            return (
+                Decision::Allow,
+                vec![r],
+                format!("the caller is the retiring principal of grant `{}`", g.id).into(),
+            );
         }
         let grantee = match_grantee(&g.grantee, ev.caller, ev.world);
         if matches!(grantee, PrincipalMatch::Direct | PrincipalMatch::DirectLimited)
             && g.operations.iter().any(|o| o == "RetireGrant")
         {
-            return (Decision::Allow, vec![r], format!("grant `{}` includes `RetireGrant` for its grantee", g.id));
+            return (
+                Decision::Allow,
+                vec![r],
+                format!("grant `{}` includes `RetireGrant` for its grantee", g.id).into(),
+            );
         }
         let iam: Vec<Reason> = ev.allow_reasons(identity);
         if same && (!iam.is_empty() || matches!(req.caller, Caller::Root { .. })) {

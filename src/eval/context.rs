@@ -38,6 +38,52 @@ pub const EC_PREFIX: &str = "kms:encryptioncontext:";
 /// keys the world implies for one principal or one key. Layers are built once and shared.
 pub type Layer = BTreeMap<String, (String, CtxValue)>;
 
+/// A layer shared by reference count, or one that lives for the whole run.
+#[derive(Clone, Debug)]
+enum LayerRef {
+    Shared(Arc<Layer>),
+    Static(&'static Layer),
+}
+
+impl LayerRef {
+    fn get(&self) -> &Layer {
+        match self {
+            LayerRef::Shared(l) => l,
+            LayerRef::Static(l) => l,
+        }
+    }
+}
+
+impl PartialEq for LayerRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for LayerRef {}
+
+/// The layers of a context, the first three inline (a request has a caller, a key and a
+/// request-defaults layer): pushing them allocates nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Layers {
+    inline: [Option<LayerRef>; 3],
+    more: Vec<LayerRef>,
+}
+
+impl Layers {
+    fn push(&mut self, layer: LayerRef) {
+        match self.inline.iter_mut().find(|l| l.is_none()) {
+            Some(slot) => *slot = Some(layer),
+            None => self.more.push(layer),
+        }
+    }
+
+    /// The layers in the order they were pushed.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Layer> {
+        self.inline.iter().flatten().chain(&self.more).map(LayerRef::get)
+    }
+}
+
 /// Request context. Key names are case-insensitive (stored lowercased, original spelling kept
 /// for output). The encryption context is kept exactly as given, because its keys are
 /// case-sensitive for cryptography and grants but case-insensitive in `kms:EncryptionContext:<k>`.
@@ -45,8 +91,9 @@ pub type Layer = BTreeMap<String, (String, CtxValue)>;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
     keys: BTreeMap<String, (String, CtxValue)>,
-    layers: Vec<Arc<Layer>>,
-    ec: BTreeMap<String, String>,
+    layers: Layers,
+    /// Shared: copying a request's context copies no encryption-context strings.
+    ec: Arc<BTreeMap<String, String>>,
     ec_present: bool,
 }
 
@@ -94,7 +141,19 @@ impl Context {
 
     /// Adds a shared layer of defaults, consulted after the explicit keys and earlier layers.
     pub fn push_layer(&mut self, layer: Arc<Layer>) {
-        self.layers.push(layer);
+        self.layers.push(LayerRef::Shared(layer));
+    }
+
+    /// [`Context::push_layer`] for a layer that lives for the whole run (no reference count
+    /// shared between threads).
+    pub fn push_static_layer(&mut self, layer: &'static Layer) {
+        self.layers.push(LayerRef::Static(layer));
+    }
+
+    /// True when the key (lowercased) was set explicitly, not by a layer.
+    #[must_use]
+    pub fn has_explicit(&self, key_lc: &str) -> bool {
+        self.keys.contains_key(key_lc)
     }
 
     /// The explicit keys as a layer (the encryption context is not part of it).
@@ -122,7 +181,7 @@ impl Context {
     /// `kms:EncryptionContextKeys` unless it was set explicitly.
     pub fn set_encryption_context(&mut self, ec: BTreeMap<String, String>) {
         self.ec_present = true;
-        self.ec = ec;
+        self.ec = Arc::new(ec);
     }
 
     /// The encryption context.
@@ -144,7 +203,10 @@ impl Context {
     pub fn get(&self, key: &str) -> Option<Cow<'_, CtxValue>> {
         let lc = lower(key);
         if let Some(k) = lc.strip_prefix(EC_PREFIX) {
-            let mut vals = self.ec.iter().filter(|(ek, _)| ek.eq_ignore_ascii_case(k) || ek.to_lowercase() == k);
+            let mut vals = self
+                .ec
+                .iter()
+                .filter(|(ek, _)| ek.eq_ignore_ascii_case(k) || (!ek.is_ascii() && ek.to_lowercase() == k));
             return match (vals.next(), vals.next()) {
                 (None, _) => self.lookup(&lc).map(|(_, v)| Cow::Borrowed(v)),
                 (Some((_, v)), None) => Some(Cow::Owned(CtxValue::Single(v.clone()))),
@@ -181,7 +243,7 @@ impl Context {
         }
         seen.extend(self.keys.iter().map(|(k, v)| (k.as_str(), v)));
         let mut out: Vec<(String, CtxValue)> = seen.into_values().cloned().collect();
-        for (k, v) in &self.ec {
+        for (k, v) in self.ec.iter() {
             out.push((format!("kms:EncryptionContext:{k}"), CtxValue::Single(v.clone())));
         }
         out.sort();

@@ -2,5 +2,6 @@
 pub mod authorize;
 pub mod condition;
 pub mod context;
+pub mod plan;
 pub mod principal;
 pub mod request;

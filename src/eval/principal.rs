@@ -190,15 +190,11 @@ pub fn match_principals(p: &Principals, caller: &Caller, world: &World) -> Princ
     if p.negated {
         return if not_principal_exempts(p, caller, world) { PrincipalMatch::None } else { PrincipalMatch::Direct };
     }
-    candidates(p, caller)
-        .into_iter()
-        .map(|e| match_entry(&e.principal, caller, world))
-        .max()
-        .unwrap_or(PrincipalMatch::None)
+    candidates(p, caller).map(|e| match_entry(&e.principal, caller, world)).max().unwrap_or(PrincipalMatch::None)
 }
 
 /// The entries of `p` that can match the caller (every entry that matches is among them).
-fn candidates<'p>(p: &'p Principals, caller: &Caller) -> Vec<&'p crate::policy::model::PrincipalEntry> {
+fn candidates<'p>(p: &'p Principals, caller: &Caller) -> crate::policy::model::Candidates<'p> {
     let name = match caller {
         Caller::User { name, .. } | Caller::FederatedUser { name, .. } => Some(name.as_str()),
         Caller::AssumedRole { role, .. } => Some(role.as_str()),
@@ -208,7 +204,7 @@ fn candidates<'p>(p: &'p Principals, caller: &Caller) -> Vec<&'p crate::policy::
 }
 
 fn not_principal_exempts(p: &Principals, caller: &Caller, world: &World) -> bool {
-    let entries = candidates(p, caller);
+    let entries: Vec<_> = candidates(p, caller).collect();
     if entries.iter().any(|e| e.principal == PrincipalRef::Anyone) {
         return true;
     }
@@ -226,7 +222,7 @@ fn not_principal_exempts(p: &Principals, caller: &Caller, world: &World) -> bool
 /// service principal.
 #[must_use]
 pub fn match_grantee(grantee: &str, caller: &Caller, world: &World) -> PrincipalMatch {
-    if Arn::parse(grantee).is_none() && !grantee.chars().all(|c| c.is_ascii_digit()) {
+    if is_service_grantee(grantee) {
         return match caller {
             Caller::Service(s) if s == grantee => PrincipalMatch::Direct,
             _ => PrincipalMatch::None,
@@ -236,6 +232,20 @@ pub fn match_grantee(grantee: &str, caller: &Caller, world: &World) -> Principal
         Some(p) => match_entry(p, caller, world),
         None => match_entry(&classify_aws_principal(grantee), caller, world),
     }
+}
+
+/// A grantee that is neither an ARN nor an account id names a service principal.
+fn is_service_grantee(grantee: &str) -> bool {
+    Arn::parse(grantee).is_none() && !grantee.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A grantee string classified once, so that [`match_entry`] gives what [`match_grantee`] gives.
+#[must_use]
+pub fn classify_grantee(grantee: &str, world: &World) -> PrincipalRef {
+    if is_service_grantee(grantee) {
+        return PrincipalRef::Service(grantee.to_string());
+    }
+    world.grantee_ref(grantee).cloned().unwrap_or_else(|| classify_aws_principal(grantee))
 }
 
 #[cfg(test)]

@@ -137,7 +137,26 @@ pub fn classify_service_principal(s: &str) -> PrincipalRef {
     }
 }
 
+/// An account id as a number, for comparisons that touch no string: equal keys mean equal
+/// ids. `0` when the id is not a string of 1 to 16 ASCII digits (such ids are compared as
+/// strings).
+#[must_use]
+pub fn account_key(account: &str) -> u64 {
+    if account.is_empty() || account.len() > 16 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let value = account.bytes().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+    // The length tells `0123` from `123`.
+    value * 32 + account.len() as u64
+}
+
 impl PrincipalRef {
+    /// [`account_key`] of the principal's account; `0` when it has none.
+    #[must_use]
+    pub fn account_key(&self) -> u64 {
+        self.account().map_or(0, account_key)
+    }
+
     /// The account the principal belongs to, if any.
     #[must_use]
     pub fn account(&self) -> Option<&str> {

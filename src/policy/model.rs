@@ -140,6 +140,9 @@ pub struct Principals {
     pub span: Span,
     /// Lookup over a long list, built on first use (see [`Principals::candidates`]).
     pub index: std::sync::OnceLock<PrincipalIndex>,
+    /// Per entry, [`crate::policy::arn::account_key`] of the account it names (`0`: none),
+    /// built on first use: a caller of another account is passed over without reading strings.
+    pub account_keys: std::sync::OnceLock<Box<[u64]>>,
 }
 
 /// Lists at most this long are scanned; longer ones are looked up through a [`PrincipalIndex`].
@@ -173,9 +176,12 @@ impl Principals {
     /// or federated-user name is `name`: every entry of a short list, else a superset of the
     /// matching entries of a long one, in list order. The caller still has to be matched.
     #[must_use]
-    pub fn candidates(&self, account: Option<&str>, name: Option<&str>) -> Vec<&PrincipalEntry> {
+    pub fn candidates(&self, account: Option<&str>, name: Option<&str>) -> Candidates<'_> {
         if self.entries.len() <= INDEX_FROM {
-            return self.entries.iter().collect();
+            let keys =
+                self.account_keys.get_or_init(|| self.entries.iter().map(|e| e.principal.account_key()).collect());
+            let caller = account.map_or(0, crate::policy::arn::account_key);
+            return Candidates::All(self.entries.iter().zip(keys.iter()), caller);
         }
         let index = self.index.get_or_init(|| PrincipalIndex::new(&self.entries));
         let mut ids: Vec<usize> = index.general.clone();
@@ -186,7 +192,29 @@ impl Principals {
             }
         }
         ids.sort_unstable();
-        ids.into_iter().filter_map(|i| self.entries.get(i)).collect()
+        Candidates::Some(ids.into_iter().filter_map(|i| self.entries.get(i)).collect::<Vec<_>>().into_iter())
+    }
+}
+
+/// The entries of [`Principals::candidates`]: all of a short list (no allocation), or those
+/// the index selected.
+#[derive(Debug)]
+pub enum Candidates<'p> {
+    /// Every entry, with its account key, except those naming an account other than the
+    /// caller's (key given last; `0` when the caller's account is not numeric).
+    All(std::iter::Zip<std::slice::Iter<'p, PrincipalEntry>, std::slice::Iter<'p, u64>>, u64),
+    /// The selected entries.
+    Some(std::vec::IntoIter<&'p PrincipalEntry>),
+}
+
+impl<'p> Iterator for Candidates<'p> {
+    type Item = &'p PrincipalEntry;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Candidates::All(it, caller) => it.find(|(_, &k)| k == 0 || *caller == 0 || k == *caller).map(|(e, _)| e),
+            Candidates::Some(it) => it.next(),
+        }
     }
 }
 
@@ -282,6 +310,9 @@ pub struct Patterns {
     pub items: Vec<Spanned<String>>,
     /// The element's span.
     pub span: Span,
+    /// For an `Action`/`NotAction` element: which actions of the catalogue it covers, as a
+    /// bit set over [`crate::catalog::Catalog::actions`] (built on first use by the evaluator).
+    pub action_set: std::sync::OnceLock<Box<[u64]>>,
 }
 
 /// A condition operator name split into its parts.

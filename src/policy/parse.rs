@@ -252,7 +252,7 @@ fn build_statement(cx: &mut Cx<'_>, v: &Json, index: usize, pointer: &str) -> St
         sid: None,
         effect: Effect::Allow,
         principal: None,
-        action: Patterns { negated: false, items: Vec::new(), span: v.span },
+        action: Patterns { negated: false, items: Vec::new(), span: v.span, action_set: std::sync::OnceLock::new() },
         resource: None,
         conditions: Vec::new(),
         broken: false,
@@ -433,7 +433,7 @@ fn string_list(cx: &mut Cx<'_>, v: &Json, pointer: &str, what: &str) -> Vec<Span
 
 fn patterns(cx: &mut Cx<'_>, v: &Json, negated: bool, pointer: &str, element: &str) -> Patterns {
     let items = string_list(cx, v, pointer, &format!("`{element}`"));
-    Patterns { negated, items, span: v.span }
+    Patterns { negated, items, span: v.span, action_set: std::sync::OnceLock::new() }
 }
 
 fn principals(cx: &mut Cx<'_>, v: &Json, negated: bool, pointer: &str) -> Principals {
@@ -486,7 +486,13 @@ fn principals(cx: &mut Cx<'_>, v: &Json, negated: bool, pointer: &str) -> Princi
             format!("principal must be `\"*\"` or an object such as `{{\"AWS\": …}}`, not {}", v.kind_name()),
         ),
     }
-    Principals { negated, entries, span: v.span, index: std::sync::OnceLock::new() }
+    Principals {
+        negated,
+        entries,
+        span: v.span,
+        index: std::sync::OnceLock::new(),
+        account_keys: std::sync::OnceLock::new(),
+    }
 }
 
 fn conditions(cx: &mut Cx<'_>, v: &Json, pointer: &str, st: &mut Statement) {

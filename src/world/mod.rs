@@ -489,47 +489,51 @@ pub struct InputError {
     pub column: Option<u32>,
 }
 
+/// A hash map with a fast, fixed (deterministic) hasher for the lookup tables on the
+/// evaluator's hot path.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Lookup tables built on first use. The world must not change after the first lookup
 /// (loading builds it completely first; [`World::reset_cache`] exists for tests that edit it).
 #[derive(Debug, Default)]
 pub struct Index {
     /// account → role name (as written and lowercased) → role index.
-    roles: HashMap<String, HashMap<String, usize>>,
+    roles: FastMap<String, FastMap<String, usize>>,
     /// account → user name → user index.
-    users: HashMap<String, HashMap<String, usize>>,
+    users: FastMap<String, FastMap<String, usize>>,
     /// account → group name → group index.
-    groups: HashMap<String, HashMap<String, usize>>,
+    groups: FastMap<String, FastMap<String, usize>>,
     /// Per key, per grant: the grant's operations as a bit set (see [`grant_op_bit`]).
     grant_masks: Vec<Vec<u32>>,
     /// Grantee and retiring-principal strings, classified once.
-    grantees: HashMap<String, crate::policy::model::PrincipalRef>,
-    roles_by_arn: HashMap<String, usize>,
+    grantees: FastMap<String, crate::policy::model::PrincipalRef>,
+    roles_by_arn: FastMap<String, usize>,
     aliases: BTreeMap<(String, String, String), Vec<String>>,
+    /// Some statement of the world reads `aws:userid` (as a condition key or a variable).
+    mentions_userid: bool,
 }
 
-/// Caches of derived data (lookup tables, context layers) shared by every evaluation.
+/// Caches of derived data (lookup tables, context layers, evaluation plans) shared by every
+/// evaluation.
 #[derive(Debug, Default)]
 pub struct Cache {
     index: OnceLock<Index>,
     layers: Mutex<HashMap<String, Arc<crate::eval::context::Layer>>>,
-    slots: OnceLock<Vec<OnceLock<Arc<crate::eval::context::Layer>>>>,
-    /// The evaluator's per-account organization policy plans (opaque to the world).
-    pub org_plans: Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+    principal_plans: OnceLock<Vec<OnceLock<crate::eval::plan::PrincipalPlan>>>,
+    key_plans: OnceLock<Vec<OnceLock<crate::eval::plan::KeyPlan>>>,
+    /// The evaluator's per-account organization policy levels (SCP, RCP).
+    pub org_levels: Mutex<HashMap<String, [Option<Arc<crate::eval::plan::Levels>>; 2]>>,
     /// The solver's per-world tables (opaque to the world).
     pub solver: OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
-/// Which cached context layer: one per role, user and key, or any other by name.
+/// A principal of the world whose evaluation plan is cached.
 #[derive(Clone, Copy, Debug)]
-pub enum LayerSlot<'a> {
-    /// The caller layer of `world.roles[i]`.
+pub enum PlanSlot {
+    /// `world.roles[i]`.
     Role(usize),
-    /// The caller layer of `world.users[i]`.
+    /// `world.users[i]`.
     User(usize),
-    /// The key layer of `world.keys[i]`.
-    Key(usize),
-    /// Any other layer.
-    Named(&'a str),
 }
 
 /// Everything one run knows.
@@ -683,6 +687,7 @@ impl World {
                     .or_default()
                     .push(a.name.clone());
             }
+            ix.mentions_userid = self.policies.iter().any(|e| e.policy.statements.iter().any(mentions_userid));
             for v in ix.aliases.values_mut() {
                 v.sort();
                 v.dedup();
@@ -734,6 +739,14 @@ impl World {
             None => *m.get(&name.to_lowercase())?,
         };
         self.roles.get(i)
+    }
+
+    /// True when some statement of the world reads `aws:userid` (a condition key, or a
+    /// `${aws:userid}` variable in a resource or condition value): when none does, the
+    /// evaluator leaves this session-specific key out of the request context.
+    #[must_use]
+    pub fn mentions_userid(&self) -> bool {
+        self.index().mentions_userid
     }
 
     /// Index of a role in `roles`.
@@ -798,25 +811,30 @@ impl World {
         self.groups.get(*i)
     }
 
-    /// A shared context layer for a role, user or key (built once, no lookup by string).
-    pub fn slot_layer(
+    /// The evaluation plan of a role or user, built once.
+    pub fn principal_plan(
         &self,
-        slot: LayerSlot<'_>,
-        build: impl FnOnce() -> crate::eval::context::Layer,
-    ) -> Arc<crate::eval::context::Layer> {
+        slot: PlanSlot,
+        build: impl FnOnce() -> crate::eval::plan::PrincipalPlan,
+    ) -> Option<&crate::eval::plan::PrincipalPlan> {
         let (nr, nu) = (self.roles.len(), self.users.len());
         let pos = match slot {
-            LayerSlot::Role(i) if i < nr => i,
-            LayerSlot::User(i) if i < nu => nr + i,
-            LayerSlot::Key(i) if i < self.keys.len() => nr + nu + i,
-            LayerSlot::Named(name) => return self.cached_layer(name, build),
-            _ => return Arc::new(build()),
+            PlanSlot::Role(i) if i < nr => i,
+            PlanSlot::User(i) if i < nu => nr + i,
+            _ => return None,
         };
-        let slots = self.cache.slots.get_or_init(|| (0..nr + nu + self.keys.len()).map(|_| OnceLock::new()).collect());
-        match slots.get(pos) {
-            Some(cell) => Arc::clone(cell.get_or_init(|| Arc::new(build()))),
-            None => Arc::new(build()),
-        }
+        let plans = self.cache.principal_plans.get_or_init(|| (0..nr + nu).map(|_| OnceLock::new()).collect());
+        plans.get(pos).map(|cell| cell.get_or_init(build))
+    }
+
+    /// The evaluation plan of `keys[i]`, built once.
+    pub fn key_plan(
+        &self,
+        i: usize,
+        build: impl FnOnce() -> crate::eval::plan::KeyPlan,
+    ) -> Option<&crate::eval::plan::KeyPlan> {
+        let plans = self.cache.key_plans.get_or_init(|| (0..self.keys.len()).map(|_| OnceLock::new()).collect());
+        plans.get(i).map(|cell| cell.get_or_init(build))
     }
 
     /// A shared context layer, built once per `id`.
@@ -842,4 +860,11 @@ impl World {
     pub fn principal_count(&self) -> usize {
         self.users.len() + self.roles.len()
     }
+}
+
+/// Does the statement read `aws:userid`?
+fn mentions_userid(st: &crate::policy::model::Statement) -> bool {
+    let has = |v: &str| v.to_ascii_lowercase().contains("aws:userid");
+    st.conditions.iter().any(|c| c.key_lc == "aws:userid" || c.values.iter().any(|v| has(&v.value)))
+        || st.resource.iter().flat_map(|r| &r.items).any(|r| has(&r.value))
 }
