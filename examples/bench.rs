@@ -153,8 +153,19 @@ fn main() {
         let n = n_keys.min(world.keys.len());
         let t = Instant::now();
         let mut total = 0;
-        for key in 0..n {
-            total += who_can(&world, &Query { key, action: "kms:Decrypt".into(), direct_only: false }).principals.len();
+        // Keys spread over the whole world (the generator writes an account's keys together).
+        let mut slowest: Vec<(f64, usize, usize)> = Vec::new();
+        for key in (0..n).map(|i| i * world.keys.len() / n) {
+            let tk = Instant::now();
+            let found =
+                who_can(&world, &Query { key, action: "kms:Decrypt".into(), direct_only: false }).principals.len();
+            slowest.push((tk.elapsed().as_secs_f64(), key, found));
+            total += found;
+        }
+        slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (s, key, found) in slowest.iter().take(5) {
+            let arn = world.keys.get(*key).map_or("", |k| k.arn.as_str());
+            println!("  slow key {key} {arn}: {s:.3} s, {found} entries");
         }
         let s = t.elapsed().as_secs_f64();
         println!(

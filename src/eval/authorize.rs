@@ -740,8 +740,8 @@ fn decide_target(
     opts: Options,
 ) -> Response {
     let info = catalog().action(action);
-    let iam_only =
-        matches!(target, Target::Key(_)) && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
+    let iam_only = matches!(target, Target::Key(_))
+        && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
     let resource = if iam_only { "*" } else { key.arn.as_str() };
     let mut ev = Eval {
         world,

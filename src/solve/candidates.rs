@@ -37,6 +37,11 @@ pub struct Domain {
     pub ec: BTreeMap<String, BTreeSet<String>>,
     /// True when some condition looks at the encryption context.
     pub uses_ec: bool,
+    /// Per encryption-context key (lowercased): how many conditions and grant constraints
+    /// name it (conditions through `kms:EncryptionContext:<k>`).
+    pub ec_mentions: BTreeMap<String, usize>,
+    /// Some condition is on `kms:EncryptionContextKeys`.
+    pub ec_keys_condition: bool,
 }
 
 impl Domain {
@@ -62,6 +67,7 @@ impl Domain {
         if let Some(k) = c.key_lc.strip_prefix(EC_PREFIX) {
             self.uses_ec = true;
             let name = c.key.value.get(EC_PREFIX.len()..).unwrap_or(k).to_string();
+            *self.ec_mentions.entry(name.to_lowercase()).or_default() += 1;
             let entry = self.ec.entry(name).or_default();
             for v in &values {
                 entry.extend(expand(v));
@@ -70,6 +76,7 @@ impl Domain {
         }
         if c.key_lc == "kms:encryptioncontextkeys" {
             self.uses_ec = true;
+            self.ec_keys_condition = true;
             for v in &values {
                 for name in expand(v).into_iter().filter(|n| n != OTHER) {
                     self.ec.entry(name).or_default();
@@ -93,10 +100,22 @@ impl Domain {
         }
     }
 
+    /// Must requests also try an encryption context holding the key twice, spelled in two
+    /// cases (semantics.md §4.4, U6: `kms:EncryptionContext:<k>` then finds both values)?
+    /// Only when two conditions or grant constraints could look at that key (or a condition
+    /// looks at `kms:EncryptionContextKeys`): a lone condition sees the key's values only
+    /// through its own outcome, which single values already give both ways, and a lone grant
+    /// constraint is met by the exact pair, which single values already try.
+    #[must_use]
+    pub fn needs_case_variants(&self, lowercase_name: &str) -> bool {
+        self.ec_keys_condition || self.ec_mentions.get(lowercase_name).is_some_and(|n| *n > 1)
+    }
+
     /// Adds the encryption-context pairs of a grant constraint.
     pub fn add_ec_pairs(&mut self, pairs: &BTreeMap<String, String>) {
         self.uses_ec = true;
         for (k, v) in pairs {
+            *self.ec_mentions.entry(k.to_lowercase()).or_default() += 1;
             self.ec.entry(k.clone()).or_default().insert(v.clone());
         }
     }

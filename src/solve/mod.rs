@@ -151,31 +151,37 @@ impl Witness {
     /// Rebuilds the evaluator request.
     #[must_use]
     pub fn request(&self, world: &World, key: usize, caller: &Caller) -> Request {
-        let mut context = Context::new();
-        let mut ec = BTreeMap::new();
-        for (k, v) in &self.context {
-            match (k.get(..EC_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(EC_PREFIX)), v) {
-                (Some(_), CtxValue::Single(s)) => {
-                    ec.insert(k.get(EC_PREFIX.len()..).unwrap_or_default().to_string(), s.clone());
-                }
-                _ => context.set(k, v.clone()),
-            }
-        }
-        if !ec.is_empty() {
-            context.set_encryption_context(ec);
-        }
         let _ = world;
         Request {
             caller: caller.clone(),
             action: self.action.clone(),
             key,
-            context,
+            context: context_of(&self.context),
             via_alias: None,
             grant_tokens: Vec::new(),
             grant_id: None,
             assume_identity_allows: self.assume_identity_allows,
         }
     }
+}
+
+/// The request context of a witness's keys: `kms:EncryptionContext:<k>` pairs become the
+/// encryption context, the other keys are set as they are.
+fn context_of(keys: &BTreeMap<String, CtxValue>) -> Context {
+    let mut context = Context::new();
+    let mut ec = BTreeMap::new();
+    for (k, v) in keys {
+        match (k.get(..EC_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(EC_PREFIX)), v) {
+            (Some(_), CtxValue::Single(s)) => {
+                ec.insert(k.get(EC_PREFIX.len()..).unwrap_or_default().to_string(), s.clone());
+            }
+            _ => context.set(k, v.clone()),
+        }
+    }
+    if !ec.is_empty() {
+        context.set_encryption_context(ec);
+    }
+    context
 }
 
 /// One principal that can perform the action.
@@ -588,30 +594,41 @@ fn solve_counted(
     for a in &mut assignments {
         a.extend(fixed.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    let mut allowed: Vec<(Witness, Vec<Reason>)> = Vec::new();
-    let mut denied: Option<Witness> = None;
+    // One request, its context replaced per candidate; witnesses are built for the answer only.
+    let mut req = Request {
+        caller: cand.caller.clone(),
+        action: action.clone(),
+        key,
+        context: Context::new(),
+        via_alias: None,
+        grant_tokens: Vec::new(),
+        grant_id: None,
+        assume_identity_allows: cand.assume_identity_allows,
+    };
+    let mut allowed: Vec<(&BTreeMap<String, CtxValue>, Vec<Reason>)> = Vec::new();
+    let mut denied = None;
     for a in &assignments {
-        let w = Witness {
-            principal: cand.caller.arn(),
-            action: action.clone(),
-            context: a.clone(),
-            assume_identity_allows: cand.assume_identity_allows,
-        };
-        let req = w.request(world, key, &cand.caller);
+        req.context = context_of(a);
         let resp = authorize(world, &req);
         if resp.decision == Decision::Allow {
-            allowed.push((w, resp.reasons));
+            allowed.push((a, resp.reasons));
         } else if denied.is_none() {
-            denied = Some(w);
+            denied = Some(a);
         }
     }
-    let (first, _) = allowed.first()?.clone();
+    let witness = |a: &BTreeMap<String, CtxValue>| Witness {
+        principal: cand.caller.arn(),
+        action: action.clone(),
+        context: a.clone(),
+        assume_identity_allows: cand.assume_identity_allows,
+    };
+    let (first, reasons) = allowed.first()?;
+    let first = witness(first);
     let unconditional = denied.is_none();
     let conditions =
         if unconditional { vec![Vec::new()] } else { dnf(world, k, &action, cand, &docs, &implied, &allowed) };
     let condition_text = dnf_text(&conditions);
-    let reasons = allowed.first().map(|(_, r)| r.clone()).unwrap_or_default();
-    let path = vec![direct_hop(world, &cand.name, &k.arn, &reasons)];
+    let path = vec![direct_hop(world, &cand.name, &k.arn, reasons)];
     Some(Entry {
         principal: cand.name.clone(),
         kind: cand.kind,
@@ -620,7 +637,7 @@ fn solve_counted(
         condition_text,
         path,
         witness: first,
-        counter_example: if unconditional { None } else { denied },
+        counter_example: denied.map(witness),
         transitive: false,
         caller: cand.caller.clone(),
     })
@@ -692,7 +709,9 @@ fn enumerate_counted(dom: &Domain) -> (Vec<BTreeMap<String, CtxValue>>, bool) {
         // all of them (semantics.md §4.4, U6), so a request may satisfy conditions no single
         // value can (e.g. a value equal to "a" and one not equal to "b"). These axes come first,
         // so that witnesses leave them out when they can.
-        for (name, values) in case_variants(&dom.ec) {
+        for (name, values) in
+            case_variants(&dom.ec).into_iter().filter(|(n, _)| dom.needs_case_variants(&n.to_lowercase()))
+        {
             let mut opts: Vec<Opt> = vec![Vec::new()];
             for v in values.into_iter().filter(|v| v != OTHER).chain([OTHER.to_string()]) {
                 opts.push(vec![(format!("kms:EncryptionContext:{name}"), CtxValue::Single(v))]);
@@ -780,7 +799,7 @@ fn dnf(
     cand: &Candidate,
     docs: &Docs<'_>,
     implied: &Context,
-    allowed: &[(Witness, Vec<Reason>)],
+    allowed: &[(&BTreeMap<String, CtxValue>, Vec<Reason>)],
 ) -> Vec<Vec<Atom>> {
     let free =
         |c: &Condition| c.key_lc.starts_with(EC_PREFIX) || !fixed_key(world, k, &cand.caller, implied, &c.key_lc);
@@ -883,16 +902,23 @@ fn dnf(
         }
     }
     // Keep only terms some allowed witness satisfies.
-    let holds = |t: &[Atom], w: &Witness| -> bool {
-        let req = w.request(world, 0, &cand.caller);
-        let mut ctx = req.context.clone();
-        implied_context(world, k, &cand.caller, action, None, &mut ctx);
-        t.iter().all(|a| {
-            let cond = atom_condition(a);
-            cond.is_some_and(|c| condition_holds(&c, &ctx, true) != a.negated)
+    let contexts: Vec<Context> = allowed
+        .iter()
+        .map(|(a, _)| {
+            let mut ctx = context_of(a);
+            implied_context(world, k, &cand.caller, action, None, &mut ctx);
+            ctx
         })
-    };
-    terms.into_iter().filter(|t| allowed.iter().any(|(w, _)| holds(t, w))).collect()
+        .collect();
+    terms
+        .into_iter()
+        .filter(|t| {
+            let conds: Vec<(Option<Condition>, bool)> = t.iter().map(|a| (atom_condition(a), a.negated)).collect();
+            contexts.iter().any(|ctx| {
+                conds.iter().all(|(c, negated)| c.as_ref().is_some_and(|c| condition_holds(c, ctx, true) != *negated))
+            })
+        })
+        .collect()
 }
 
 /// A grant's encryption-context constraint as condition atoms (semantics.md §6.4; the

@@ -38,6 +38,10 @@ pub struct Reach {
     roles: Vec<Option<Vec<(PolicyId, u32)>>>,
     /// The same per user (groups included).
     users: Vec<Option<Vec<(PolicyId, u32)>>>,
+    /// Per role and per user: the identity statements that could allow some STS action
+    /// (`sts:AssumeRole` for role chains), `None` as above.
+    roles_sts: Vec<Option<Vec<(PolicyId, u32)>>>,
+    users_sts: Vec<Option<Vec<(PolicyId, u32)>>>,
     /// Every account of the world (sorted): where the users and roles live, and the accounts
     /// the inputs describe.
     pub accounts: Vec<String>,
@@ -64,19 +68,19 @@ pub fn reach(world: &World) -> &Reach {
     }
 }
 
-/// Could this statement allow some KMS action (action element only)?
-fn speaks_kms(st: &Statement) -> bool {
+/// Could this statement allow some action of `service` (action element only)?
+fn speaks(st: &Statement, service: &str) -> bool {
     st.effect == Effect::Allow
         && !st.broken
         && (st.action.negated
-            || st
-                .action
-                .items
-                .iter()
-                .any(|a| a.value == "*" || a.value.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case("kms"))))
+            || st.action.items.iter().any(|a| {
+                a.value == "*" || a.value.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case(service))
+            }))
 }
 
-fn kms_statements(world: &World, caller: &Caller) -> Option<Vec<(PolicyId, u32)>> {
+/// The identity statements of a caller that could allow some action of `service`; `None` when
+/// one of its documents is not in the inputs.
+fn statements_about(world: &World, caller: &Caller, service: &str) -> Option<Vec<(PolicyId, u32)>> {
     let slots = identity_slots(world, caller);
     if !slots.found {
         return None;
@@ -87,7 +91,7 @@ fn kms_statements(world: &World, caller: &Caller) -> Option<Vec<(PolicyId, u32)>
         let Some(PolicySlot::Known(id)) = slot else { return None };
         let entry = world.policy(*id)?;
         for (i, st) in entry.policy.statements.iter().enumerate() {
-            if speaks_kms(st) {
+            if speaks(st, service) {
                 out.push((*id, u32::try_from(i).unwrap_or(u32::MAX)));
             }
         }
@@ -96,8 +100,10 @@ fn kms_statements(world: &World, caller: &Caller) -> Option<Vec<(PolicyId, u32)>
 }
 
 fn build(world: &World) -> Reach {
-    let users = world.users.iter().map(|u| kms_statements(world, &user_caller(u))).collect();
-    let roles = world.roles.iter().map(|r| kms_statements(world, &role_caller(r))).collect();
+    let users = world.users.iter().map(|u| statements_about(world, &user_caller(u), "kms")).collect();
+    let roles = world.roles.iter().map(|r| statements_about(world, &role_caller(r), "kms")).collect();
+    let users_sts = world.users.iter().map(|u| statements_about(world, &user_caller(u), "sts")).collect();
+    let roles_sts = world.roles.iter().map(|r| statements_about(world, &role_caller(r), "sts")).collect();
     let mut accounts: BTreeSet<String> = world.accounts.keys().cloned().collect();
     accounts.extend(world.users.iter().map(|u| u.account.clone()));
     accounts.extend(world.roles.iter().map(|r| r.account.clone()));
@@ -109,8 +115,16 @@ fn build(world: &World) -> Reach {
         by_account.entry(r.account.clone()).or_default().push(Who::Role(i));
     }
     let assumers = world.roles.iter().map(|_| OnceLock::new()).collect();
-    let mut reach =
-        Reach { roles, users, accounts: accounts.into_iter().collect(), by_account, assumers, ..Reach::default() };
+    let mut reach = Reach {
+        roles,
+        users,
+        roles_sts,
+        users_sts,
+        accounts: accounts.into_iter().collect(),
+        by_account,
+        assumers,
+        ..Reach::default()
+    };
     let whos: Vec<Who> = (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
     for who in whos {
         let list = match who {
@@ -197,12 +211,16 @@ impl Reach {
         }
     }
 
-    /// Could an identity statement of `who` allow `action` on `arn` (conditions aside)? The root
-    /// user needs no identity policy; unknown documents could allow anything.
+    /// Could an identity statement of `who` allow `action` (a `kms:` or `sts:` action) on `arn`
+    /// (conditions aside)? The root user needs no identity policy; unknown documents could
+    /// allow anything.
     #[must_use]
     pub fn identity_may_allow(&self, world: &World, who: Who, action: &str, arn: &str) -> bool {
+        let sts = action.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sts:"));
         let list = match who {
             Who::Root(_) => return true,
+            Who::User(i) if sts => self.users_sts.get(i),
+            Who::Role(i) if sts => self.roles_sts.get(i),
             Who::User(i) => self.users.get(i),
             Who::Role(i) => self.roles.get(i),
         };
@@ -259,6 +277,24 @@ impl Reach {
                 whos.extend(self.of_account(a).iter().copied().filter(|w| *w != Who::Role(role)));
                 whos.push(Who::Root(ai));
             }
+            // Necessary (semantics.md §2.4 applied to trust policies): an identity statement that
+            // could allow `sts:AssumeRole` on the role, or a trust statement naming the principal
+            // itself (enough within the role's account).
+            let trust = r.trust.as_ref().and_then(|s| world.slot(s));
+            let named_directly = |w: Who| {
+                let caller = self.caller(world, w);
+                trust.is_none_or(|t| {
+                    t.policy.statements.iter().filter(|st| st.effect == Effect::Allow).any(|st| {
+                        st.principal.as_ref().is_some_and(|p| {
+                            matches!(
+                                match_principals(p, &caller, world),
+                                PrincipalMatch::Direct | PrincipalMatch::DirectLimited
+                            )
+                        })
+                    })
+                })
+            };
+            whos.retain(|w| self.identity_may_allow(world, *w, "sts:AssumeRole", &r.arn) || named_directly(*w));
             let found: Vec<Option<(Who, String)>> = {
                 use rayon::prelude::*;
                 whos.par_iter()
