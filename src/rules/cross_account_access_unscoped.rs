@@ -96,8 +96,12 @@ declare_rule! {
 }
 
 impl Rule for CrossAccountAccessUnscoped {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             let Some(kp) = key_policy(cx, key) else { continue };
             let inside = |account: &str| {
                 account == key.account

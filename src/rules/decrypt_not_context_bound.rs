@@ -87,8 +87,12 @@ declare_rule! {
 }
 
 impl Rule for DecryptNotContextBound {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             if key_policy(cx, key).is_none() || !usage_actions(key).contains(&"kms:Decrypt") {
                 continue;
             }

@@ -136,6 +136,10 @@ declare_rule! {
 }
 
 impl Rule for InertIamGrant {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for f in one_sided_allows(cx, Side::SameAccount) {
             let key = f.key;
@@ -180,6 +184,9 @@ pub(super) struct Holder {
 
 /// Every user and role of the world with its identity documents, then one holder per loose
 /// identity policy.
+/// [`holders`], built once per run ([`RuleContext::shared`]).
+pub(super) struct Holders(pub Vec<Holder>);
+
 pub(super) fn holders(world: &World) -> Vec<Holder> {
     let mut out = Vec::new();
     let reach = crate::solve::reach::reach(world);
@@ -324,12 +331,13 @@ impl OneSided<'_> {
 /// account at all. In both cases the who-can answer must confirm the holder lacks the access.
 pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneSided<'w>> {
     let world: &'w World = cx.world;
-    let holders = holders(world);
+    let holders = cx.shared(|| Holders(holders(world)));
+    let holders = &holders.0;
     let actions = key_actions(side == Side::CrossAccount);
     let mut found: BTreeMap<(usize, PolicyId, usize), OneSided<'w>> = BTreeMap::new();
     let reach = crate::solve::reach::reach(world);
     let (nu, nr) = (world.users.len(), world.roles.len());
-    for (ki, key) in world.keys.iter().enumerate() {
+    for (ki, key) in cx.keys() {
         let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
         let Some(kp) = world.policy(*kp_id) else { continue };
         let probe = probe_key(world, &key.account, &key.region);

@@ -76,8 +76,12 @@ declare_rule! {
 }
 
 impl Rule for KeyPolicyLockout {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             let Some(pid) = key_policy(cx, key) else { continue };
             if key.is_aws_managed() || undecidable_policy(cx, pid) {
                 continue;

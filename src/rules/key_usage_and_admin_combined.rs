@@ -121,8 +121,12 @@ fn named_access(cx: &RuleContext<'_>, ki: usize, actions: &[&str]) -> Access {
 }
 
 impl Rule for KeyUsageAndAdminCombined {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             let Some(kp) = key_policy(cx, key) else { continue };
             let admins = named_access(cx, ki, ADMIN_ACTIONS);
             if admins.is_empty() {

@@ -201,36 +201,72 @@ fn run_phase(
     rules: &[&'static dyn Rule],
     on_rule_done: &(dyn Fn(&'static str) + Sync),
 ) -> (Vec<Finding>, Vec<String>) {
-    let results: Vec<Result<Vec<Finding>, String>> = rules
-        .par_iter()
-        .map(|r| {
-            let info = r.info();
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                let mut out = Vec::new();
-                r.check(cx, &mut out);
-                out
-            }))
-            .map_err(|payload| {
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                format!("internal error in rule `{}` (`{}`): {}", info.id, info.name, what.replace('\n', " "))
-            });
-            on_rule_done(info.id);
-            result
-        })
-        .collect();
+    let (keyed, whole): (Vec<&'static dyn Rule>, Vec<&'static dyn Rule>) = rules.iter().partition(|r| r.by_key());
     let mut findings = Vec::new();
     let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => findings.extend(f),
-            Err(e) => errors.push(e),
+    let mut collect = |results: Vec<Result<Vec<Finding>, String>>| {
+        for r in results {
+            match r {
+                Ok(f) => findings.extend(f),
+                Err(e) if !errors.contains(&e) => errors.push(e),
+                Err(_) => {}
+            }
         }
-    }
+    };
+    // Rules that look at keys one by one run as small tasks over a few keys each, in parallel:
+    // a task's who-can answers are shared by its rules and dropped when it ends, so memory
+    // stays bounded on large organizations. The other rules run alongside.
+    let keyed_pass = || {
+        let n = cx.world.keys.len();
+        let mut chunks: Vec<std::ops::Range<usize>> =
+            (0..n).step_by(KEY_CHUNK).map(|s| s..(s + KEY_CHUNK).min(n)).collect();
+        if chunks.is_empty() {
+            chunks.push(0..0);
+        }
+        let results: Vec<Result<Vec<Finding>, String>> = chunks
+            .par_iter()
+            .flat_map_iter(|range| {
+                cx.with_keys(range.clone(), || keyed.iter().map(|r| check_one(cx, *r, None)).collect::<Vec<_>>())
+            })
+            .collect();
+        for r in &keyed {
+            on_rule_done(r.info().id);
+        }
+        results
+    };
+    let (a, b) = rayon::join(|| whole.par_iter().map(|r| check_one(cx, *r, Some(on_rule_done))).collect(), keyed_pass);
+    collect(a);
+    collect(b);
     (findings, errors)
+}
+
+/// Keys per task for the rules of [`Rule::by_key`].
+const KEY_CHUNK: usize = 8;
+
+/// Runs one rule; a panic becomes an internal error.
+fn check_one(
+    cx: &RuleContext<'_>,
+    r: &'static dyn Rule,
+    on_rule_done: Option<&(dyn Fn(&'static str) + Sync)>,
+) -> Result<Vec<Finding>, String> {
+    let info = r.info();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut out = Vec::new();
+        r.check(cx, &mut out);
+        out
+    }))
+    .map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        format!("internal error in rule `{}` (`{}`): {}", info.id, info.name, what.replace('\n', " "))
+    });
+    if let Some(done) = on_rule_done {
+        done(info.id);
+    }
+    result
 }
 
 fn finish(mut findings: Vec<Finding>, settings: &Settings) -> Vec<Finding> {

@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::iam_decrypt_on_all_keys::{
     action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller,
 };
-use super::inert_iam_grant::{holders, key_actions, one_sided_allows, Holder, Side};
+use super::inert_iam_grant::{holders, key_actions, one_sided_allows, Holder, Holders, Side};
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::authorize::{statement_applies, StatementQuery};
 use crate::eval::context::Context;
@@ -139,6 +139,10 @@ declare_rule! {
 }
 
 impl Rule for OneSidedCrossAccount {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         trusted_but_unused(self, cx, out);
         for f in one_sided_allows(cx, Side::CrossAccount) {
@@ -164,7 +168,8 @@ impl Rule for OneSidedCrossAccount {
 /// First case: the key policy trusts a foreign account whose complete IAM allows nobody the key.
 fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
     let world = cx.world;
-    let all = holders(world);
+    let all = cx.shared(|| Holders(holders(world)));
+    let all = &all.0;
     let reach = crate::solve::reach::reach(world);
     let mut by_account: HashMap<&str, Vec<&Holder>> = HashMap::new();
     for h in all.iter().filter(|h| h.caller.is_some()) {
@@ -174,7 +179,7 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
     }
     let actions = key_actions(true);
     let outsider = probe_caller(crate::solve::OUTSIDE_ACCOUNT);
-    for key in &world.keys {
+    for (_, key) in cx.keys() {
         let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
         let Some(kp) = world.policy(*kp_id) else { continue };
         // Per Allow statement, the actions it could grant that it does not grant to a principal

@@ -106,8 +106,12 @@ declare_rule! {
 }
 
 impl Rule for PublicKeyAccess {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             if key_policy(cx, key).is_none() {
                 continue;
             }

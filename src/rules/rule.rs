@@ -209,6 +209,14 @@ pub trait Rule: RuleMeta + Sync {
     /// Pushes one finding per problem. Severity overrides, suppression and sorting are
     /// applied afterwards by the runner.
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>);
+
+    /// True when the rule goes through the keys with [`RuleContext::keys`] and what it finds
+    /// about a key depends on that key alone: the runner then runs it in small tasks over a
+    /// few keys each, whose who-can answers are dropped when the task ends
+    /// (docs/performance.md).
+    fn by_key(&self) -> bool {
+        false
+    }
 }
 
 /// Declares a rule: a unit struct with its doc comment, `DOCS`, `LOCATION` and metadata.
@@ -279,7 +287,36 @@ pub struct RuleContext<'a> {
     by_policy: BTreeMap<PolicyId, String>,
     by_source: BTreeMap<SourceId, String>,
     trees: Mutex<BTreeMap<SourceId, Option<Arc<Json>>>>,
-    answers: Mutex<BTreeMap<(usize, String, bool), Arc<crate::solve::Answer>>>,
+    answers: Mutex<Answers>,
+    /// Per-run tables rules share or reuse across their tasks, by type (see [`RuleContext::shared`]).
+    shared: Mutex<BTreeMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+/// Who-can answers by key, action and `direct`.
+type Answers = BTreeMap<(usize, String, bool), Arc<crate::solve::Answer>>;
+
+/// The keys one task of the rules of [`Rule::by_key`] looks at, and the who-can answers asked
+/// for them in that task (dropped when it ends).
+struct KeyScope {
+    /// The [`RuleContext`] the task belongs to (its address).
+    owner: usize,
+    range: std::ops::Range<usize>,
+    answers: Answers,
+}
+
+thread_local! {
+    /// The key scopes of the tasks running on this thread, innermost last (a task can start
+    /// another one while it waits inside a parallel who-can).
+    static KEY_SCOPES: std::cell::RefCell<Vec<KeyScope>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Pops the scope a [`RuleContext::with_keys`] pushed, also when the task unwinds.
+struct ScopeGuard;
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        KEY_SCOPES.with_borrow_mut(|s| s.pop());
+    }
 }
 
 impl<'a> RuleContext<'a> {
@@ -287,6 +324,24 @@ impl<'a> RuleContext<'a> {
     /// key, action and `direct` flag). Rules ask this instead of reading policy text.
     pub fn who_can(&self, key: usize, action: &str, direct: bool) -> Arc<crate::solve::Answer> {
         let id = (key, action.to_string(), direct);
+        let me = self.address();
+        let scoped = KEY_SCOPES.with_borrow(|s| s.last().is_some_and(|sc| sc.owner == me && sc.range.contains(&key)));
+        if scoped {
+            if let Some(a) = KEY_SCOPES.with_borrow(|s| s.last().and_then(|sc| sc.answers.get(&id).cloned())) {
+                return a;
+            }
+            // Not borrowed while solving: the solver's parallel loop may run another task here.
+            let answer = Arc::new(crate::solve::who_can(
+                self.world,
+                &crate::solve::Query { key, action: action.to_string(), direct_only: direct },
+            ));
+            KEY_SCOPES.with_borrow_mut(|s| {
+                if let Some(sc) = s.last_mut().filter(|sc| sc.owner == me) {
+                    sc.answers.insert(id, Arc::clone(&answer));
+                }
+            });
+            return answer;
+        }
         if let Some(a) = self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
             return Arc::clone(a);
         }
@@ -295,6 +350,43 @@ impl<'a> RuleContext<'a> {
             &crate::solve::Query { key, action: action.to_string(), direct_only: direct },
         ));
         Arc::clone(self.answers.lock().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert(answer))
+    }
+
+    /// A table built once per run and kept for the rules' tasks (one per type `T`).
+    pub fn shared<T: std::any::Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let found = self.shared.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+        if let Some(t) = found.and_then(|a| a.downcast::<T>().ok()) {
+            return t;
+        }
+        let built = Arc::new(build());
+        let any: Arc<dyn std::any::Any + Send + Sync> = built.clone();
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert(any);
+        built
+    }
+
+    fn address(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// The keys a rule of [`Rule::by_key`] looks at, with their indexes in `world.keys`: every
+    /// key, or the few keys of the task the runner gave it (see [`RuleContext::with_keys`]).
+    pub fn keys(&self) -> impl Iterator<Item = (usize, &'a crate::world::Key)> + 'a {
+        let me = self.address();
+        let range = KEY_SCOPES
+            .with_borrow(|s| s.last().filter(|sc| sc.owner == me).map(|sc| sc.range.clone()))
+            .unwrap_or(0..self.world.keys.len());
+        let keys: &'a [crate::world::Key] = &self.world.keys;
+        keys.iter().enumerate().skip(range.start).take(range.len())
+    }
+
+    /// Runs `f` with [`RuleContext::keys`] restricted to `range` on this thread, and a who-can
+    /// memo of its own for those keys that is dropped at the end: tasks over different keys
+    /// never solve the same question twice, and memory does not grow with the organization.
+    pub(crate) fn with_keys<R>(&self, range: std::ops::Range<usize>, f: impl FnOnce() -> R) -> R {
+        KEY_SCOPES.with_borrow_mut(|s| s.push(KeyScope { owner: self.address(), range, answers: Answers::new() }));
+        let _guard = ScopeGuard;
+        f()
     }
 
     /// A context over a world; computes which resource each policy belongs to.
@@ -348,6 +440,7 @@ impl<'a> RuleContext<'a> {
             by_source,
             trees: Mutex::new(BTreeMap::new()),
             answers: Mutex::new(BTreeMap::new()),
+            shared: Mutex::new(BTreeMap::new()),
         }
     }
 

@@ -131,8 +131,12 @@ fn sends_source(service: &str) -> bool {
 }
 
 impl Rule for ServicePrincipalUnscoped {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
-        for (ki, key) in cx.world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             if key_policy(cx, key).is_none() {
                 continue;
             }

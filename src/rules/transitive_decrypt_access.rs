@@ -132,9 +132,13 @@ declare_rule! {
 }
 
 impl Rule for TransitiveDecryptAccess {
+    fn by_key(&self) -> bool {
+        true
+    }
+
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         let world = cx.world;
-        for (ki, key) in world.keys.iter().enumerate() {
+        for (ki, key) in cx.keys() {
             if !matches!(key.policy, Some(PolicySlot::Known(_))) {
                 continue;
             }
