@@ -1354,11 +1354,10 @@ fn full_access(kind: DocKind) -> Doc<'static> {
 fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Option<(Reason, bool)> {
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action);
     let grants = ev.key.grants.as_ref()?;
-    let caller_account = ev.caller.account();
     let mut fallback: Option<(Reason, bool)> = None;
     let masks = ev.world.grant_op_masks(ev.key);
-    let grantees = ev.key_plan.map(|p| (p.grantees.as_slice(), p.grantee_accounts.as_slice()));
-    let caller_key = caller_account.map_or(0, crate::policy::arn::account_key);
+    let grantees = GranteeMatcher { world: ev.world, plan: ev.key_plan, caller: ev.caller };
+    let caller_key = grantees.caller_key();
     let bit = crate::world::grant_op_bit(short);
     for (gi, g) in grants.iter().enumerate() {
         let has_op = match (masks.and_then(|m| m.get(gi)), bit) {
@@ -1368,12 +1367,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
         if !has_op {
             continue;
         }
-        let m = match grantees.and_then(|(p, k)| p.get(gi).zip(k.get(gi))) {
-            // A grantee that names another account cannot match.
-            Some((_, &k)) if k != 0 && caller_key != 0 && k != caller_key => continue,
-            Some((p, _)) => match_entry(p, ev.caller, ev.world),
-            None => match_grantee(&g.grantee, ev.caller, ev.world),
-        };
+        let m = grantees.grade_with(gi, g, caller_key);
         let ok = match m {
             PrincipalMatch::Direct | PrincipalMatch::DirectLimited => true,
             // U3: an account-root grantee lets the account's principals use the grant only
@@ -1402,6 +1396,42 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
         fallback.get_or_insert((reason, true));
     }
     fallback
+}
+
+/// Grantee matching for the grants of one key (semantics.md §6.3), through the key's cached
+/// plan when it is a key of the world: grantees classified once, and a grantee that names
+/// another account passed over by comparing account numbers.
+pub struct GranteeMatcher<'w> {
+    world: &'w World,
+    plan: Option<&'w KeyPlan>,
+    caller: &'w Caller,
+}
+
+impl<'w> GranteeMatcher<'w> {
+    /// The matcher for `key`'s grants and `caller`.
+    #[must_use]
+    pub fn new(world: &'w World, key: &Key, caller: &'w Caller) -> Self {
+        GranteeMatcher { world, plan: key_plan(world, key), caller }
+    }
+
+    fn caller_key(&self) -> u64 {
+        self.caller.account().map_or(0, crate::policy::arn::account_key)
+    }
+
+    /// How the grantee of grant `gi` (`g`, of the key's grants) matches the caller.
+    #[must_use]
+    pub fn grade(&self, gi: usize, g: &crate::world::Grant) -> PrincipalMatch {
+        self.grade_with(gi, g, self.caller_key())
+    }
+
+    fn grade_with(&self, gi: usize, g: &crate::world::Grant, caller_key: u64) -> PrincipalMatch {
+        match self.plan.and_then(|p| p.grantees.get(gi).zip(p.grantee_accounts.get(gi))) {
+            // A grantee that names another account cannot match.
+            Some((_, &k)) if k != 0 && caller_key != 0 && k != caller_key => PrincipalMatch::None,
+            Some((p, _)) => match_entry(p, self.caller, self.world),
+            None => match_grantee(&g.grantee, self.caller, self.world),
+        }
+    }
 }
 
 /// Grant constraints (semantics.md §6.4): exact, case-sensitive; ignored for operations that

@@ -38,11 +38,11 @@ use candidates::{Domain, OTHER};
 use crate::catalog::catalog;
 use crate::eval::authorize::{
     authorize, canonical_action, guardrail_levels, identity_slots, implied_context, statement_applies,
-    world_determines, Decision, GuardrailLevel, Reason, ReasonSource, Request, StatementQuery,
+    world_determines, Decision, GranteeMatcher, GuardrailLevel, Reason, ReasonSource, Request, StatementQuery,
 };
 use crate::eval::condition::condition_holds;
 use crate::eval::context::{Context, CtxValue, EC_PREFIX};
-use crate::eval::principal::{match_grantee, Caller, PrincipalMatch};
+use crate::eval::principal::{Caller, PrincipalMatch};
 use crate::eval::request::reason_ref;
 use crate::policy::model::{Condition, DocKind, Effect, PolicyId, Statement};
 use crate::world::{PolicySlot, World};
@@ -496,10 +496,13 @@ fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, d
             }
         }
     }
-    let grant = k.grants.iter().flatten().any(|g| {
-        g.operations.iter().any(|o| o == short)
-            && match_grantee(&g.grantee, &cand.caller, world) != PrincipalMatch::None
-    });
+    let grantees = GranteeMatcher::new(world, k, &cand.caller);
+    let grant = k
+        .grants
+        .iter()
+        .flatten()
+        .enumerate()
+        .any(|(gi, g)| g.operations.iter().any(|o| o == short) && grantees.grade(gi, g) != PrincipalMatch::None);
     let retire = short == "RetireGrant" && k.grants.as_ref().is_some_and(|g| !g.is_empty());
     grant
         || retire
@@ -570,10 +573,9 @@ fn solve_counted(
         }
     }
     let short = action.strip_prefix("kms:").unwrap_or(&action);
-    for g in k.grants.iter().flatten() {
-        if !g.operations.iter().any(|o| o == short)
-            || match_grantee(&g.grantee, &cand.caller, world) == PrincipalMatch::None
-        {
+    let grantees = GranteeMatcher::new(world, k, &cand.caller);
+    for (gi, g) in k.grants.iter().flatten().enumerate() {
+        if !g.operations.iter().any(|o| o == short) || grantees.grade(gi, g) == PrincipalMatch::None {
             continue;
         }
         for pairs in g.ec_equals.iter().chain(g.ec_subset.iter()) {
