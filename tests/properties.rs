@@ -346,3 +346,28 @@ fn account_keys_tell_accounts_apart() {
         assert_eq!(account_key(odd), 0, "{odd}");
     }
 }
+
+/// The same for literal patterns (looked up by name rather than matched): every catalogue
+/// action in three spellings, with and without `NotAction`, and literals that name nothing.
+#[test]
+fn action_bit_sets_agree_for_literal_patterns() {
+    use keyproof::eval::authorize::{action_applies, action_matches};
+    let cat = keyproof::catalog::catalog();
+    let mut literals: Vec<String> = Vec::new();
+    for a in cat.actions() {
+        literals.extend([a.name.clone(), a.name.to_ascii_uppercase(), a.name.to_ascii_lowercase()]);
+    }
+    literals.extend(["kms:Nothing", "kms", "kms:Decrypt:x", "s3:GetObject", "kms: Decrypt", "sts:assumerole"].map(String::from));
+    for chunk in literals.chunks(7) {
+        for negated in [false, true] {
+            let key = if negated { "NotAction" } else { "Action" };
+            let text = json!({"Statement": [{"Effect": "Allow", key: chunk, "Resource": "*"}]}).to_string();
+            let policy = parse_policy_text(SourceId(0), &text, &mut Vec::new()).unwrap();
+            let st = &policy.statements[0];
+            for a in cat.actions() {
+                let by_patterns = st.action.items.iter().any(|p| action_matches(&p.value, &a.name)) != st.action.negated;
+                assert_eq!(action_applies(st, &a.name), by_patterns, "{} against {chunk:?}", a.name);
+            }
+        }
+    }
+}

@@ -372,7 +372,17 @@ fn action_set(p: &crate::policy::model::Patterns) -> Box<[u64]> {
         }
     };
     for item in &p.items {
-        let service = item.value.split_once(':').map(|(s, _)| s);
+        let v = item.value.as_str();
+        if v.is_ascii() && !v.contains(['*', '?']) && !v.bytes().any(|b| b.is_ascii_whitespace()) {
+            // A literal pattern matches exactly the action of that name, in any case.
+            if let Some(i) =
+                catalog().action_id(v).filter(|&i| actions.get(i).is_some_and(|a| v.eq_ignore_ascii_case(&a.name)))
+            {
+                set(i);
+            }
+            continue;
+        }
+        let service = v.split_once(':').map(|(s, _)| s);
         for (i, a) in actions.iter().enumerate() {
             let same_service = match (service, a.name.split_once(':')) {
                 (Some(ps), Some((s, _))) => ps.eq_ignore_ascii_case(s),
