@@ -357,7 +357,9 @@ fn action_bit_sets_agree_for_literal_patterns() {
     for a in cat.actions() {
         literals.extend([a.name.clone(), a.name.to_ascii_uppercase(), a.name.to_ascii_lowercase()]);
     }
-    literals.extend(["kms:Nothing", "kms", "kms:Decrypt:x", "s3:GetObject", "kms: Decrypt", "sts:assumerole"].map(String::from));
+    literals.extend(
+        ["kms:Nothing", "kms", "kms:Decrypt:x", "s3:GetObject", "kms: Decrypt", "sts:assumerole"].map(String::from),
+    );
     for chunk in literals.chunks(7) {
         for negated in [false, true] {
             let key = if negated { "NotAction" } else { "Action" };
@@ -365,7 +367,8 @@ fn action_bit_sets_agree_for_literal_patterns() {
             let policy = parse_policy_text(SourceId(0), &text, &mut Vec::new()).unwrap();
             let st = &policy.statements[0];
             for a in cat.actions() {
-                let by_patterns = st.action.items.iter().any(|p| action_matches(&p.value, &a.name)) != st.action.negated;
+                let by_patterns =
+                    st.action.items.iter().any(|p| action_matches(&p.value, &a.name)) != st.action.negated;
                 assert_eq!(action_applies(st, &a.name), by_patterns, "{} against {chunk:?}", a.name);
             }
         }

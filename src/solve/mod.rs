@@ -1097,13 +1097,7 @@ impl DirectScope {
 }
 
 fn assumptions(world: &World, key: usize) -> Vec<String> {
-    let mut out = vec![
-        "`*` stands for any principal of an account outside the inputs whose own IAM policies allow the request".to_string(),
-        format!(
-            "`arn:aws:iam::ACCT:root` entries of kind `account` stand for principals of an account whose IAM is not in the inputs, assuming its IAM allows the request"
-        ),
-        "request contexts were explored over the values the policies mention, the key absent, and one unmentioned value per key".to_string(),
-    ];
+    let mut out = Vec::new();
     if let Some(k) = world.keys.get(key) {
         let said = |prefix: &str| world.assumptions.iter().any(|a| a.starts_with(prefix));
         if k.grants.is_none() && !said(&format!("grants of `{}`", k.arn)) {
@@ -1113,6 +1107,24 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
             out.push(format!("the key policy of `{}` was not collected", k.arn));
         }
     }
+    // The assumptions about the world are the same for every key: built once, sorted.
+    let common = reach::reach(world).world_assumptions(world);
+    if out.is_empty() {
+        return common.to_vec();
+    }
+    out.extend(common.iter().cloned());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The assumptions of every answer about this world, sorted (see [`reach::Reach::world_assumptions`]).
+pub(crate) fn world_assumptions(world: &World) -> Vec<String> {
+    let mut out = vec![
+        "`*` stands for any principal of an account outside the inputs whose own IAM policies allow the request".to_string(),
+        "`arn:aws:iam::ACCT:root` entries of kind `account` stand for principals of an account whose IAM is not in the inputs, assuming its IAM allows the request".to_string(),
+        "request contexts were explored over the values the policies mention, the key absent, and one unmentioned value per key".to_string(),
+    ];
     for a in world.accounts.values().filter(|a| !a.iam_complete) {
         out.push(format!("IAM of account `{}` is not complete in the inputs", a.id));
     }

@@ -53,6 +53,8 @@ pub struct Reach {
     /// that account; and those with one that could name any account (or unknown documents).
     by_resource_account: HashMap<String, Vec<Who>>,
     any_resource_account: Vec<Who>,
+    /// The assumptions every answer about this world states, once asked.
+    world_assumptions: OnceLock<Vec<String>>,
 }
 
 /// The tables of `world`.
@@ -254,6 +256,11 @@ impl Reach {
     pub fn everyone(&self) -> Vec<Who> {
         let users = (0..self.users.len()).map(Who::User);
         users.chain((0..self.roles.len()).map(Who::Role)).chain((0..self.accounts.len()).map(Who::Root)).collect()
+    }
+
+    /// The assumptions every who-can answer about this world states (sorted), built once.
+    pub fn world_assumptions(&self, world: &World) -> &[String] {
+        self.world_assumptions.get_or_init(|| super::world_assumptions(world))
     }
 
     /// Users and roles of an account.
