@@ -324,6 +324,10 @@ impl<'a> RuleContext<'a> {
     /// key, action and `direct` flag). Rules ask this instead of reading policy text.
     pub fn who_can(&self, key: usize, action: &str, direct: bool) -> Arc<crate::solve::Answer> {
         let id = (key, action.to_string(), direct);
+        let solve = || {
+            let query = crate::solve::Query { key, action: action.to_string(), direct_only: direct };
+            Arc::new(crate::solve::who_can(self.world, &query))
+        };
         let me = self.address();
         let scoped = KEY_SCOPES.with_borrow(|s| s.last().is_some_and(|sc| sc.owner == me && sc.range.contains(&key)));
         if scoped {
@@ -331,10 +335,7 @@ impl<'a> RuleContext<'a> {
                 return a;
             }
             // Not borrowed while solving: the solver's parallel loop may run another task here.
-            let answer = Arc::new(crate::solve::who_can(
-                self.world,
-                &crate::solve::Query { key, action: action.to_string(), direct_only: direct },
-            ));
+            let answer = solve();
             KEY_SCOPES.with_borrow_mut(|s| {
                 if let Some(sc) = s.last_mut().filter(|sc| sc.owner == me) {
                     sc.answers.insert(id, Arc::clone(&answer));
@@ -345,10 +346,7 @@ impl<'a> RuleContext<'a> {
         if let Some(a) = self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
             return Arc::clone(a);
         }
-        let answer = Arc::new(crate::solve::who_can(
-            self.world,
-            &crate::solve::Query { key, action: action.to_string(), direct_only: direct },
-        ));
+        let answer = solve();
         Arc::clone(self.answers.lock().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert(answer))
     }
 
