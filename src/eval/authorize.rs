@@ -488,6 +488,12 @@ fn key_plan<'w>(world: &'w World, key: &Key) -> Option<&'w KeyPlan> {
         let grantees: Vec<_> = key.grants.iter().flatten().map(|g| classify_grantee(&g.grantee, world)).collect();
         KeyPlan {
             layer: Arc::new(key_layer(world, key)),
+            grant_ops: key
+                .grants
+                .iter()
+                .flatten()
+                .map(|g| g.operations.iter().filter_map(|o| crate::world::grant_op_bit(o)).fold(0, |m, b| m | b))
+                .collect(),
             rcp: if aws_managed(key) { None } else { org_levels(world, &key.account, DocKind::Rcp) },
             grantee_accounts: grantees.iter().map(crate::policy::model::PrincipalRef::account_key).collect(),
             grantees,
@@ -1365,7 +1371,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
     let short = ev.action.strip_prefix("kms:").unwrap_or(ev.action);
     let grants = ev.key.grants.as_ref()?;
     let mut fallback: Option<(Reason, bool)> = None;
-    let masks = ev.world.grant_op_masks(ev.key);
+    let masks = ev.key_plan.map(|p| p.grant_ops.as_slice());
     let grantees = GranteeMatcher { world: ev.world, plan: ev.key_plan, caller: ev.caller };
     let caller_key = grantees.caller_key();
     let bit = crate::world::grant_op_bit(short);

@@ -42,6 +42,8 @@ pub struct KeyPlan {
     pub layer: Arc<Layer>,
     /// The RCP levels of the key's account, when they govern it (not for AWS managed keys).
     pub rcp: Option<Arc<Levels>>,
+    /// Per grant: its operations as a bit set (see [`crate::world::grant_op_bit`]).
+    pub grant_ops: Vec<u32>,
     /// Per grant: its grantee, classified (service principals as [`PrincipalRef::Service`]).
     pub grantees: Vec<PrincipalRef>,
     /// Per grant: [`crate::policy::arn::account_key`] of the grantee's account (`0`: none).

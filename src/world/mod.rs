@@ -503,8 +503,6 @@ pub struct Index {
     users: FastMap<String, FastMap<String, usize>>,
     /// account → group name → group index.
     groups: FastMap<String, FastMap<String, usize>>,
-    /// Per key, per grant: the grant's operations as a bit set (see [`grant_op_bit`]).
-    grant_masks: Vec<Vec<u32>>,
     /// Grantee and retiring-principal strings, classified once.
     grantees: FastMap<String, crate::policy::model::PrincipalRef>,
     roles_by_arn: FastMap<String, usize>,
@@ -661,17 +659,6 @@ impl World {
             for (i, g) in self.groups.iter().enumerate() {
                 ix.groups.entry(g.account.clone()).or_default().entry(g.name.clone()).or_insert(i);
             }
-            ix.grant_masks = self
-                .keys
-                .iter()
-                .map(|k| {
-                    k.grants
-                        .iter()
-                        .flatten()
-                        .map(|g| g.operations.iter().filter_map(|o| grant_op_bit(o)).fold(0, |m, b| m | b))
-                        .collect()
-                })
-                .collect();
             for g in self.keys.iter().flat_map(|k| k.grants.iter().flatten()) {
                 for p in std::iter::once(&g.grantee).chain(g.retiring.iter()) {
                     if !ix.grantees.contains_key(p) {
@@ -760,13 +747,6 @@ impl World {
     #[must_use]
     pub fn user_index(&self, account: &str, name: &str) -> Option<usize> {
         self.index().users.get(account)?.get(name).copied()
-    }
-
-    /// The operation bit sets of a key's grants, in grant order (when the key is in the world).
-    #[must_use]
-    pub fn grant_op_masks(&self, key: &Key) -> Option<&[u32]> {
-        let i = self.key_index_of(key)?;
-        self.index().grant_masks.get(i).map(Vec::as_slice)
     }
 
     /// The position of `key` in `keys` when it is one of them (not a copy or a synthetic key),
