@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release --example bench -- DIR [--requests N] [--who-can-keys N]`
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use keyproof::eval::authorize::{authorize, Decision, Request};
