@@ -110,11 +110,11 @@ impl Rule for CrossAccountAccessUnscoped {
                         o.accounts.iter().any(|a| a == account) || o.management_account.as_deref() == Some(account)
                     })
             };
-            let subject = |e: &crate::solve::Entry| {
-                if e.kind == PrincipalKind::Public {
+            let subject = |c: &crate::solve::Candidate| {
+                if c.kind == PrincipalKind::Public {
                     return None;
                 }
-                e.caller.account().filter(|a| !inside(a)).map(str::to_string)
+                c.caller.account().filter(|a| !inside(a)).map(str::to_string)
             };
             let by_statement = outsider_statements(cx, ki, usage_actions(key).iter().copied(), ORG_KEYS, &subject);
             for ((pid, index), (accounts, actions, witness)) in by_statement {

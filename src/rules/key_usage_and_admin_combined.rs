@@ -1,4 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::public_key_access::{
     assumed_account_note, key_policy, names_everyone, public_statement, statement_finding, statement_of, usage_actions,
@@ -100,12 +101,20 @@ declare_rule! {
 /// Per principal: the first action it gets this way, the statement and the request.
 type Access = BTreeMap<String, (String, PolicyId, usize, Witness)>;
 
-/// Principals allowed one of `actions` directly through a key-policy statement other than the
-/// account delegation.
-fn named_access(cx: &RuleContext<'_>, ki: usize, actions: &[&str]) -> Access {
+/// Principals (all, or those `keep` admits) allowed one of `actions` directly through a
+/// key-policy statement other than the account delegation.
+fn named_access(
+    cx: &RuleContext<'_>,
+    ki: usize,
+    actions: &[&str],
+    keep: Option<&(dyn Fn(&crate::solve::Candidate) -> bool + Sync)>,
+) -> Access {
     let mut out = Access::new();
     for action in actions {
-        let answer = cx.who_can(ki, action, true);
+        let answer = match keep {
+            Some(keep) => Arc::new(cx.who_can_among(ki, action, keep)),
+            None => cx.who_can(ki, action, true),
+        };
         for e in &answer.principals {
             if e.transitive || e.kind == PrincipalKind::Public || out.contains_key(&e.principal) {
                 continue;
@@ -128,11 +137,11 @@ impl Rule for KeyUsageAndAdminCombined {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for (ki, key) in cx.keys() {
             let Some(kp) = key_policy(cx, key) else { continue };
-            let admins = named_access(cx, ki, ADMIN_ACTIONS);
+            let admins = named_access(cx, ki, ADMIN_ACTIONS, None);
             if admins.is_empty() {
                 continue;
             }
-            let users = named_access(cx, ki, usage_actions(key));
+            let users = named_access(cx, ki, usage_actions(key), Some(&|c| admins.contains_key(&c.name)));
             // Statements open to every account are KP104's.
             let public: Vec<(PolicyId, usize)> =
                 usage_actions(key).iter().filter_map(|a| public_statement(cx, ki, a)).collect();

@@ -259,14 +259,15 @@ pub(super) fn outsider_statements<'a>(
     key: usize,
     actions: impl IntoIterator<Item = &'a str>,
     keys: OutsiderKeys,
-    subject: &dyn Fn(&Entry) -> Option<String>,
+    subject: &(dyn Fn(&Candidate) -> Option<String> + Sync),
 ) -> OutsiderStatements {
     let mut by_statement = OutsiderStatements::new();
     for action in actions {
-        let answer = cx.who_can(key, action, true);
-        for entry in answer.principals.iter().filter(|e| !e.transitive) {
-            let Some(name) = subject(entry) else { continue };
-            let cand = candidate_of(entry);
+        // Only the subjects are solved (or picked from a direct answer already known).
+        let answer = cx.who_can_among(key, action, &|c| subject(c).is_some());
+        for entry in &answer.principals {
+            let cand = entry.candidate();
+            let Some(name) = subject(&cand) else { continue };
             let Some(e) = outsider_entry(cx, key, action, &cand, keys) else { continue };
             let Some(Via::KeyPolicy { policy, statement, .. }) = via(cx, key, &cand.caller, &e.witness) else {
                 continue;
@@ -293,16 +294,6 @@ fn service_of(cand: &Candidate) -> &str {
     match &cand.caller {
         Caller::Service(s) => s.split('.').next().unwrap_or("keyproof"),
         _ => "keyproof",
-    }
-}
-
-/// The candidate a who-can entry was solved for.
-pub(super) fn candidate_of(e: &Entry) -> Candidate {
-    Candidate {
-        name: e.principal.clone(),
-        kind: e.kind,
-        caller: e.caller.clone(),
-        assume_identity_allows: e.witness.assume_identity_allows,
     }
 }
 

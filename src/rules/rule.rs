@@ -321,21 +321,61 @@ impl Drop for ScopeGuard {
 
 impl<'a> RuleContext<'a> {
     /// Who can perform `action` on `world.keys[key]` (memoized: rules share one answer per
-    /// key, action and `direct` flag). Rules ask this instead of reading policy text.
+    /// key, action and `direct` flag). Rules ask this instead of reading policy text. The
+    /// transitive answer extends the direct one, which is asked (and kept) first.
     pub fn who_can(&self, key: usize, action: &str, direct: bool) -> Arc<crate::solve::Answer> {
         let id = (key, action.to_string(), direct);
-        let solve = || {
-            let query = crate::solve::Query { key, action: action.to_string(), direct_only: direct };
-            Arc::new(crate::solve::who_can(self.world, &query))
+        if let Some(a) = self.memoized(&id) {
+            return a;
+        }
+        let answer = if direct {
+            crate::solve::who_can_among(self.world, key, action, &|_| true)
+        } else {
+            crate::solve::with_transitive(self.world, key, (*self.who_can(key, action, true)).clone())
         };
+        self.memoize(id, Arc::new(answer))
+    }
+
+    /// The direct entries of the principals `keep` admits: the memoized direct answer,
+    /// filtered, when there is one; else solved for those principals only (and not memoized).
+    /// For rules that look at a few principals of keys that many principals can use.
+    pub fn who_can_among(
+        &self,
+        key: usize,
+        action: &str,
+        keep: &(dyn Fn(&crate::solve::Candidate) -> bool + Sync),
+    ) -> crate::solve::Answer {
+        match self.memoized(&(key, action.to_string(), true)) {
+            Some(a) => crate::solve::Answer {
+                key: a.key.clone(),
+                action: a.action.clone(),
+                principals: a.principals.iter().filter(|e| keep(&e.candidate())).cloned().collect(),
+                assumptions: a.assumptions.clone(),
+            },
+            None => crate::solve::who_can_among(self.world, key, action, keep),
+        }
+    }
+
+    /// Is `key` one of the current task's keys ([`RuleContext::with_keys`])?
+    fn scoped(&self, key: usize) -> bool {
         let me = self.address();
-        let scoped = KEY_SCOPES.with_borrow(|s| s.last().is_some_and(|sc| sc.owner == me && sc.range.contains(&key)));
-        if scoped {
-            if let Some(a) = KEY_SCOPES.with_borrow(|s| s.last().and_then(|sc| sc.answers.get(&id).cloned())) {
-                return a;
-            }
-            // Not borrowed while solving: the solver's parallel loop may run another task here.
-            let answer = solve();
+        KEY_SCOPES.with_borrow(|s| s.last().is_some_and(|sc| sc.owner == me && sc.range.contains(&key)))
+    }
+
+    fn memoized(&self, id: &(usize, String, bool)) -> Option<Arc<crate::solve::Answer>> {
+        if self.scoped(id.0) {
+            KEY_SCOPES.with_borrow(|s| s.last().and_then(|sc| sc.answers.get(id).cloned()))
+        } else {
+            self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+        }
+    }
+
+    /// Keeps an answer (in the task's memo for its keys, else in the run's), returning the one
+    /// kept. The memo is not borrowed while solving: the solver's parallel loop may run another
+    /// task on this thread.
+    fn memoize(&self, id: (usize, String, bool), answer: Arc<crate::solve::Answer>) -> Arc<crate::solve::Answer> {
+        if self.scoped(id.0) {
+            let me = self.address();
             KEY_SCOPES.with_borrow_mut(|s| {
                 if let Some(sc) = s.last_mut().filter(|sc| sc.owner == me) {
                     sc.answers.insert(id, Arc::clone(&answer));
@@ -343,10 +383,6 @@ impl<'a> RuleContext<'a> {
             });
             return answer;
         }
-        if let Some(a) = self.answers.lock().unwrap_or_else(PoisonError::into_inner).get(&id) {
-            return Arc::clone(a);
-        }
-        let answer = solve();
         Arc::clone(self.answers.lock().unwrap_or_else(PoisonError::into_inner).entry(id).or_insert(answer))
     }
 

@@ -141,8 +141,8 @@ impl Rule for ServicePrincipalUnscoped {
                 continue;
             }
             let actions = usage_actions(key).iter().copied().chain(std::iter::once("kms:CreateGrant"));
-            let subject = |e: &crate::solve::Entry| {
-                (e.kind == PrincipalKind::Service && sends_source(&e.principal)).then(|| e.principal.clone())
+            let subject = |c: &crate::solve::Candidate| {
+                (c.kind == PrincipalKind::Service && sends_source(&c.name)).then(|| c.name.clone())
             };
             let by_statement = outsider_statements(cx, ki, actions, SOURCE_KEYS, &subject);
             for ((pid, index), (services, actions, witness)) in by_statement {

@@ -1,8 +1,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::public_key_access::{
-    assumed_account_note, candidate_of, key_policy, name_list, names_everyone, public_statement, statement_finding,
-    statement_of, usage_actions, via, witness_json, Via,
+    assumed_account_note, key_policy, name_list, names_everyone, public_statement, statement_finding, statement_of,
+    usage_actions, via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::context::CtxValue;
@@ -134,7 +134,7 @@ impl Rule for UnrestrictedGrantCreation {
                 if entry.transitive || entry.kind == PrincipalKind::Public || admins.contains(&entry.principal) {
                     continue;
                 }
-                let cand = candidate_of(entry);
+                let cand = entry.candidate();
                 let Some(e) = solve::solve_principal_with(
                     cx.world,
                     ki,

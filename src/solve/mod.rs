@@ -211,6 +211,19 @@ pub struct Entry {
     pub caller: Caller,
 }
 
+impl Entry {
+    /// The candidate this entry was solved for.
+    #[must_use]
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            name: self.principal.clone(),
+            kind: self.kind,
+            caller: self.caller.clone(),
+            assume_identity_allows: self.witness.assume_identity_allows,
+        }
+    }
+}
+
 /// The answer to one who-can question.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Answer {
@@ -1014,37 +1027,41 @@ pub struct Query {
 /// Answers who can perform the action on the key.
 #[must_use]
 pub fn who_can(world: &World, q: &Query) -> Answer {
+    let direct = who_can_among(world, q.key, &q.action, &|_| true);
+    if q.direct_only {
+        direct
+    } else {
+        with_transitive(world, q.key, direct)
+    }
+}
+
+/// The direct entries (no role chains, no escalation) of the principals of the universe that
+/// `keep` admits: each principal is solved on its own, so these are exactly the entries of
+/// [`who_can`] with `direct_only` for those principals.
+#[must_use]
+pub fn who_can_among(world: &World, key: usize, action: &str, keep: &(dyn Fn(&Candidate) -> bool + Sync)) -> Answer {
     use rayon::prelude::*;
-    let action = canonical_action(if q.action.is_empty() { "kms:Decrypt" } else { &q.action });
-    let Some(k) = world.keys.get(q.key) else {
+    let action = canonical_action(if action.is_empty() { "kms:Decrypt" } else { action });
+    let Some(k) = world.keys.get(key) else {
         return Answer { key: String::new(), action, principals: Vec::new(), assumptions: Vec::new() };
     };
     let r = reach::reach(world);
-    let scope = reach::KeyScope::new(world, q.key, &action);
-    let universe = universe_of(world, q.key, &scope.admitted(world, r));
-    let direct = direct_scope(world, q.key);
+    let scope = reach::KeyScope::new(world, key, &action);
+    let universe = universe_of(world, key, &scope.admitted(world, r));
+    let direct = direct_scope(world, key);
     let solved: Vec<(Option<Entry>, bool)> = universe
         .par_iter()
-        .filter(|c| direct.may_reach(c))
+        .filter(|c| direct.may_reach(c) && keep(c))
         .map(|c| {
             let mut shortened = false;
-            let entry = solve_counted(world, q.key, &action, c, &BTreeMap::new(), &[], &mut shortened);
+            let entry = solve_counted(world, key, &action, c, &BTreeMap::new(), &[], &mut shortened);
             (entry, shortened)
         })
         .collect();
     let shortened = solved.iter().any(|(_, s)| *s);
     let mut entries: Vec<Entry> = solved.into_iter().filter_map(|(e, _)| e).collect();
-    if !q.direct_only {
-        let extra = graph::transitive(world, q.key, &action, &entries);
-        entries.extend(extra);
-    }
-    // One entry per name: direct before transitive; for `arn:aws:iam::ACCT:root` of an account
-    // whose IAM is not in the inputs, the abstract `account` entry (any principal of the account,
-    // the root user included) before the root user's own.
-    let rank = |e: &Entry| (e.transitive, e.kind != PrincipalKind::Account);
-    entries.sort_by(|a, b| (a.principal.as_str(), rank(a)).cmp(&(b.principal.as_str(), rank(b))));
-    entries.dedup_by(|a, b| a.principal == b.principal);
-    let mut assumptions = assumptions(world, q.key);
+    sort_entries(&mut entries);
+    let mut assumptions = assumptions(world, key);
     if catalog().action(&action).is_none() {
         assumptions.push(format!("`{action}` is not a known KMS action"));
     }
@@ -1054,6 +1071,25 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
         ));
     }
     Answer { key: k.arn.clone(), action, principals: entries, assumptions }
+}
+
+/// A direct answer ([`who_can_among`] of every principal) with the transitive entries added:
+/// role chains and escalation (the answer of [`who_can`] without `direct_only`).
+#[must_use]
+pub fn with_transitive(world: &World, key: usize, mut answer: Answer) -> Answer {
+    let extra = graph::transitive(world, key, &answer.action, &answer.principals);
+    answer.principals.extend(extra);
+    sort_entries(&mut answer.principals);
+    answer
+}
+
+/// One entry per name, sorted: direct before transitive; for `arn:aws:iam::ACCT:root` of an
+/// account whose IAM is not in the inputs, the abstract `account` entry (any principal of the
+/// account, the root user included) before the root user's own.
+fn sort_entries(entries: &mut Vec<Entry>) {
+    let rank = |e: &Entry| (e.transitive, e.kind != PrincipalKind::Account);
+    entries.sort_by(|a, b| (a.principal.as_str(), rank(a)).cmp(&(b.principal.as_str(), rank(b))));
+    entries.dedup_by(|a, b| a.principal == b.principal);
 }
 
 /// Which principals of the universe can have direct access at all, judged from who the key
