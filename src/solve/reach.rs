@@ -170,7 +170,7 @@ fn build(world: &World) -> Reach {
 
 /// The account a resource pattern names literally (`arn:aws:kms:*:111122223333:key/*`), or
 /// `None` when it could name any account.
-fn resource_account(pattern: &str) -> Option<&str> {
+pub(crate) fn resource_account(pattern: &str) -> Option<&str> {
     if pattern.contains("${") {
         return None;
     }
@@ -403,15 +403,23 @@ impl<'w> KeyScope<'w> {
     }
 
     /// The users, roles and root users [`KeyScope::admits`], in order. Only those that can pass
-    /// are looked at: the key's account, those whose KMS statements can name a key of it
-    /// ([`Reach::touching`]), the accounts named one by one or as grantees, and the root users.
+    /// are looked at: the key's account, the accounts named one by one, as a whole or as
+    /// grantees, the root users, and, when a statement names everyone, those whose KMS
+    /// statements can name a key of the key's account ([`Reach::touching`]).
     #[must_use]
     pub fn admitted(&self, world: &World, reach: &Reach) -> Vec<Who> {
         if !self.prune {
             return reach.everyone();
         }
         let mut pool: Vec<Who> = reach.of_account(self.key_account).to_vec();
-        pool.extend(reach.touching(self.key_account));
+        if self.everyone {
+            pool.extend(reach.touching(self.key_account));
+        } else {
+            // Without `*`, only principals of these accounts can be admitted (`admits`).
+            for a in &self.accounts {
+                pool.extend_from_slice(reach.of_account(a));
+            }
+        }
         for a in self.named.iter().chain(&self.grant_accounts) {
             pool.extend_from_slice(reach.of_account(a));
         }
