@@ -180,6 +180,44 @@ pub(super) struct Holder {
     pub docs: Vec<PolicyId>,
     /// False when some identity document is unknown or not in the inputs.
     pub complete: bool,
+    /// The accounts whose keys an `Allow` statement of its documents may single out (`None`:
+    /// any account): the statements that allow a key action and are not [`judged_alike`] for
+    /// every key, by the account their resources name.
+    pub singles_out: Option<BTreeSet<String>>,
+}
+
+impl Holder {
+    /// Could an `Allow` statement of this holder single out a key of `account`?
+    pub fn may_single_out(&self, account: &str) -> bool {
+        self.singles_out.as_ref().is_none_or(|set| set.contains(account))
+    }
+}
+
+/// Statements whose verdict does not depend on the key (no condition about the key, no
+/// variables in the resource) and that name every key (`Resource: "*"`): judged alike for a
+/// key and for a key nobody named.
+fn judged_alike(st: &crate::policy::model::Statement, vars: bool) -> bool {
+    let Some(res) = st.resource.as_ref().filter(|r| !r.negated) else { return false };
+    let variable_resource = vars && res.items.iter().any(|r| r.value.contains("${"));
+    !variable_resource && !st.conditions.iter().any(describes_key) && res.items.iter().any(|r| r.value == "*")
+}
+
+fn singles_out(world: &World, docs: &[PolicyId]) -> Option<BTreeSet<String>> {
+    let actions = key_actions(false);
+    let mut accounts = BTreeSet::new();
+    for e in docs.iter().filter_map(|pid| world.policy(*pid)) {
+        let vars = e.policy.variables_enabled();
+        for st in e.policy.statements.iter().filter(|st| st.effect == Effect::Allow && !st.broken) {
+            if judged_alike(st, vars) || !actions.iter().any(|a| crate::eval::authorize::action_applies(st, a)) {
+                continue;
+            }
+            let res = st.resource.as_ref().filter(|r| !r.negated)?;
+            for r in &res.items {
+                accounts.insert(crate::solve::reach::resource_account(&r.value)?.to_string());
+            }
+        }
+    }
+    Some(accounts)
 }
 
 /// Every user and role of the world with its identity documents, then one holder per loose
@@ -211,11 +249,14 @@ pub(super) fn holders(world: &World) -> Vec<Holder> {
             }
         }
         let account = caller.account().map(str::to_string);
-        out.push(Holder { who: Some(who), name, account, caller: Some(caller), docs, complete });
+        let singles_out = singles_out(world, &docs);
+        out.push(Holder { who: Some(who), name, account, caller: Some(caller), docs, complete, singles_out });
     }
     for id in &world.loose_identity {
         let account = world.policy(*id).and_then(|e| e.account.clone());
-        out.push(Holder { who: None, name: String::new(), account, caller: None, docs: vec![*id], complete: true });
+        let docs = vec![*id];
+        let singles_out = singles_out(world, &docs);
+        out.push(Holder { who: None, name: String::new(), account, caller: None, docs, complete: true, singles_out });
     }
     out
 }
@@ -354,6 +395,9 @@ pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneS
         order.sort_unstable();
         order.dedup();
         order.extend(nu + nr..holders.len());
+        // A holder whose statements are judged alike for every key of this account allows
+        // nothing on this key that it does not allow on any key: no one-sided allow on it.
+        order.retain(|i| holders.get(*i).is_some_and(|h| h.may_single_out(&key.account)));
         // Statements whose verdict does not depend on the caller (no key conditions, no
         // variables in the resource) are judged once per key; documents made only of such
         // statements that do not single out this key are skipped for every later holder.
