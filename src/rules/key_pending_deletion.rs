@@ -163,11 +163,15 @@ pub(super) fn key_uses(cx: &RuleContext<'_>, key: usize) -> Vec<KeyUse> {
     let Some(k) = w.keys.get(key) else { return Vec::new() };
     let mut out = Vec::new();
     let mut push = |what: String, origin: &Origin| out.push(KeyUse { what, origin: origin.clone() });
+    // Only a reference that holds the key's id, or an alias, can name it (checked before the
+    // exact resolution, which searches the world).
     let names = |r: Option<&String>, account: &str, region: Option<&str>| {
-        r.is_some_and(|r| resolve_key_ref(w, r, account, region) == Some(key))
+        r.is_some_and(|r| {
+            (r.contains(k.id.as_str()) || r.contains("alias/")) && resolve_key_ref(w, r, account, region) == Some(key)
+        })
     };
     for a in &w.aliases {
-        if alias_target(w, a) == Some(key) {
+        if a.target_key_id.as_deref().is_some_and(|t| t.contains(k.id.as_str())) && alias_target(w, a) == Some(key) {
             push(format!("alias `{}`", a.name), &a.origin);
         }
     }
