@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use super::public_key_access::{
     action_list, assumed_account_note, key_policy, name_list, outsider_statements, statement_finding, statement_of,
     usage_actions, witness_json, ORG_KEYS,
@@ -101,22 +103,23 @@ impl Rule for CrossAccountAccessUnscoped {
     }
 
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        // The organization's accounts and the trusted ones.
+        let mut trusted: BTreeSet<&str> = cx.settings.trusted_accounts.iter().map(String::as_str).collect();
+        if let Some(o) = &cx.world.org {
+            trusted.extend(o.accounts.iter().map(String::as_str));
+            trusted.extend(o.management_account.as_deref());
+        }
         for (ki, key) in cx.keys() {
             let Some(kp) = key_policy(cx, key) else { continue };
-            let inside = |account: &str| {
-                account == key.account
-                    || cx.settings.trusted_accounts.iter().any(|a| a == account)
-                    || cx.world.org.as_ref().is_some_and(|o| {
-                        o.accounts.iter().any(|a| a == account) || o.management_account.as_deref() == Some(account)
-                    })
-            };
+            let inside = |account: &str| account == key.account || trusted.contains(account);
             let subject = |c: &crate::solve::Candidate| {
                 if c.kind == PrincipalKind::Public {
                     return None;
                 }
                 c.caller.account().filter(|a| !inside(a)).map(str::to_string)
             };
-            let by_statement = outsider_statements(cx, ki, usage_actions(key).iter().copied(), ORG_KEYS, &subject);
+            let by_statement =
+                outsider_statements(cx, ki, usage_actions(key).iter().copied(), ORG_KEYS, &subject, &|a| !inside(a));
             for ((pid, index), (accounts, actions, witness)) in by_statement {
                 let Some(st) = statement_of(cx, pid, index) else { continue };
                 let noun = if accounts.len() == 1 { "account" } else { "accounts" };

@@ -101,18 +101,13 @@ declare_rule! {
 /// Per principal: the first action it gets this way, the statement and the request.
 type Access = BTreeMap<String, (String, PolicyId, usize, Witness)>;
 
-/// Principals (all, or those `keep` admits) allowed one of `actions` directly through a
+/// Principals (all, or those `among` keeps) allowed one of `actions` directly through a
 /// key-policy statement other than the account delegation.
-fn named_access(
-    cx: &RuleContext<'_>,
-    ki: usize,
-    actions: &[&str],
-    keep: Option<&(dyn Fn(&crate::solve::Candidate) -> bool + Sync)>,
-) -> Access {
+fn named_access(cx: &RuleContext<'_>, ki: usize, actions: &[&str], among: Option<crate::solve::Among<'_>>) -> Access {
     let mut out = Access::new();
     for action in actions {
-        let answer = match keep {
-            Some(keep) => Arc::new(cx.who_can_among(ki, action, keep)),
+        let answer = match among {
+            Some(among) => Arc::new(cx.who_can_among(ki, action, among)),
             None => cx.who_can(ki, action, true),
         };
         for e in &answer.principals {
@@ -141,7 +136,17 @@ impl Rule for KeyUsageAndAdminCombined {
             if admins.is_empty() {
                 continue;
             }
-            let users = named_access(cx, ki, usage_actions(key), Some(&|c| admins.contains_key(&c.name)));
+            // The usage side only for the administrators.
+            let accounts: BTreeSet<&str> = admins
+                .values()
+                .filter_map(|(_, _, _, w)| crate::policy::arn::Arn::parse(&w.principal))
+                .map(|a| a.account)
+                .collect();
+            let among = crate::solve::Among {
+                keep: &|c| admins.contains_key(&c.name),
+                accounts: Some(&|a| accounts.contains(a)),
+            };
+            let users = named_access(cx, ki, usage_actions(key), Some(among));
             // Statements open to every account are KP104's.
             let public: Vec<(PolicyId, usize)> =
                 usage_actions(key).iter().filter_map(|a| public_statement(cx, ki, a)).collect();

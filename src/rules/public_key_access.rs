@@ -253,18 +253,22 @@ pub(super) fn outsider_entry(
 /// actions, and the first such witness.
 pub(super) type OutsiderStatements = BTreeMap<(PolicyId, usize), (BTreeSet<String>, Vec<String>, Witness)>;
 
-/// Collects [`OutsiderStatements`] of a key over `actions`.
+/// Collects [`OutsiderStatements`] of a key over `actions`: the entries `subject` names, whose
+/// users, roles and root users are of the accounts `subject_accounts` admits.
 pub(super) fn outsider_statements<'a>(
     cx: &RuleContext<'_>,
     key: usize,
     actions: impl IntoIterator<Item = &'a str>,
     keys: OutsiderKeys,
     subject: &(dyn Fn(&Candidate) -> Option<String> + Sync),
+    subject_accounts: &(dyn Fn(&str) -> bool + Sync),
 ) -> OutsiderStatements {
     let mut by_statement = OutsiderStatements::new();
+    let keep = |c: &Candidate| subject(c).is_some();
+    let among = crate::solve::Among { keep: &keep, accounts: Some(subject_accounts) };
     for action in actions {
         // Only the subjects are solved (or picked from a direct answer already known).
-        let answer = cx.who_can_among(key, action, &|c| subject(c).is_some());
+        let answer = cx.who_can_among(key, action, among);
         for entry in &answer.principals {
             let cand = entry.candidate();
             let Some(name) = subject(&cand) else { continue };

@@ -329,30 +329,25 @@ impl<'a> RuleContext<'a> {
             return a;
         }
         let answer = if direct {
-            crate::solve::who_can_among(self.world, key, action, &|_| true)
+            crate::solve::who_can_among(self.world, key, action, crate::solve::Among::ALL)
         } else {
             crate::solve::with_transitive(self.world, key, (*self.who_can(key, action, true)).clone())
         };
         self.memoize(id, Arc::new(answer))
     }
 
-    /// The direct entries of the principals `keep` admits: the memoized direct answer,
+    /// The direct entries of the principals `among` keeps: the memoized direct answer,
     /// filtered, when there is one; else solved for those principals only (and not memoized).
     /// For rules that look at a few principals of keys that many principals can use.
-    pub fn who_can_among(
-        &self,
-        key: usize,
-        action: &str,
-        keep: &(dyn Fn(&crate::solve::Candidate) -> bool + Sync),
-    ) -> crate::solve::Answer {
+    pub fn who_can_among(&self, key: usize, action: &str, among: crate::solve::Among<'_>) -> crate::solve::Answer {
         match self.memoized(&(key, action.to_string(), true)) {
             Some(a) => crate::solve::Answer {
                 key: a.key.clone(),
                 action: a.action.clone(),
-                principals: a.principals.iter().filter(|e| keep(&e.candidate())).cloned().collect(),
+                principals: a.principals.iter().filter(|e| (among.keep)(&e.candidate())).cloned().collect(),
                 assumptions: a.assumptions.clone(),
             },
-            None => crate::solve::who_can_among(self.world, key, action, keep),
+            None => crate::solve::who_can_among(self.world, key, action, among),
         }
     }
 

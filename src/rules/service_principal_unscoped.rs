@@ -144,7 +144,7 @@ impl Rule for ServicePrincipalUnscoped {
             let subject = |c: &crate::solve::Candidate| {
                 (c.kind == PrincipalKind::Service && sends_source(&c.name)).then(|| c.name.clone())
             };
-            let by_statement = outsider_statements(cx, ki, actions, SOURCE_KEYS, &subject);
+            let by_statement = outsider_statements(cx, ki, actions, SOURCE_KEYS, &subject, &|_| false);
             for ((pid, index), (services, actions, witness)) in by_statement {
                 let Some(st) = statement_of(cx, pid, index) else { continue };
                 let message = format!(

@@ -1024,10 +1024,30 @@ pub struct Query {
     pub direct_only: bool,
 }
 
+/// Which principals of the universe a question is about.
+#[derive(Clone, Copy)]
+pub struct Among<'a> {
+    /// The principals kept.
+    pub keep: &'a (dyn Fn(&Candidate) -> bool + Sync),
+    /// A hint: the accounts whose users, roles and root users of the world are looked at at all
+    /// (before anything about them is built); it must admit the account of every such principal
+    /// that `keep` keeps. `None`: every account.
+    pub accounts: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+}
+
+fn everyone(_: &Candidate) -> bool {
+    true
+}
+
+impl Among<'_> {
+    /// Every principal.
+    pub const ALL: Among<'static> = Among { keep: &everyone, accounts: None };
+}
+
 /// Answers who can perform the action on the key.
 #[must_use]
 pub fn who_can(world: &World, q: &Query) -> Answer {
-    let direct = who_can_among(world, q.key, &q.action, &|_| true);
+    let direct = who_can_among(world, q.key, &q.action, Among::ALL);
     if q.direct_only {
         direct
     } else {
@@ -1036,10 +1056,10 @@ pub fn who_can(world: &World, q: &Query) -> Answer {
 }
 
 /// The direct entries (no role chains, no escalation) of the principals of the universe that
-/// `keep` admits: each principal is solved on its own, so these are exactly the entries of
+/// `among` keeps: each principal is solved on its own, so these are exactly the entries of
 /// [`who_can`] with `direct_only` for those principals.
 #[must_use]
-pub fn who_can_among(world: &World, key: usize, action: &str, keep: &(dyn Fn(&Candidate) -> bool + Sync)) -> Answer {
+pub fn who_can_among(world: &World, key: usize, action: &str, among: Among<'_>) -> Answer {
     use rayon::prelude::*;
     let action = canonical_action(if action.is_empty() { "kms:Decrypt" } else { action });
     let Some(k) = world.keys.get(key) else {
@@ -1047,11 +1067,11 @@ pub fn who_can_among(world: &World, key: usize, action: &str, keep: &(dyn Fn(&Ca
     };
     let r = reach::reach(world);
     let scope = reach::KeyScope::new(world, key, &action);
-    let universe = universe_of(world, key, &scope.admitted(world, r));
+    let universe = universe_of(world, key, &scope.admitted_in(world, r, among.accounts));
     let direct = direct_scope(world, key);
     let solved: Vec<(Option<Entry>, bool)> = universe
         .par_iter()
-        .filter(|c| direct.may_reach(c) && keep(c))
+        .filter(|c| direct.may_reach(c) && (among.keep)(c))
         .map(|c| {
             let mut shortened = false;
             let entry = solve_counted(world, key, &action, c, &BTreeMap::new(), &[], &mut shortened);

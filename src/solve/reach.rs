@@ -15,7 +15,7 @@ use crate::catalog::{catalog, ResourceKind};
 use crate::eval::authorize::{action_applies, identity_slots};
 use crate::eval::condition::resource_matches;
 use crate::eval::context::Context;
-use crate::eval::principal::{match_grantee, match_principals, Caller, PrincipalMatch, DEFAULT_SESSION};
+use crate::eval::principal::{match_principals, Caller, PrincipalMatch, DEFAULT_SESSION};
 use crate::policy::model::{Effect, PolicyId, PrincipalRef, Principals, Statement};
 use crate::world::{Grant, PolicySlot, World};
 
@@ -330,8 +330,10 @@ pub struct KeyScope<'w> {
     /// Accounts with principals named one by one, and the principal elements to match.
     named: BTreeSet<&'w str>,
     principals: Vec<&'w Principals>,
-    /// Grants for the action, and the accounts of their grantees.
-    grants: Vec<&'w Grant>,
+    /// The key, its grants for the action (with their positions among its grants), and the
+    /// accounts of their grantees.
+    key: Option<&'w crate::world::Key>,
+    grants: Vec<(usize, &'w Grant)>,
     grant_accounts: BTreeSet<&'w str>,
 }
 
@@ -348,6 +350,7 @@ impl<'w> KeyScope<'w> {
             accounts: BTreeSet::new(),
             named: BTreeSet::new(),
             principals: Vec::new(),
+            key: None,
             grants: Vec::new(),
             grant_accounts: BTreeSet::new(),
         };
@@ -390,13 +393,14 @@ impl<'w> KeyScope<'w> {
                 s.principals.push(p);
             }
         }
-        for g in k.grants.iter().flatten().filter(|g| g.operations.iter().any(|o| o == short)) {
+        s.key = Some(k);
+        for (gi, g) in k.grants.iter().flatten().enumerate().filter(|(_, g)| g.operations.iter().any(|o| o == short)) {
             if let Some(a) = crate::policy::arn::Arn::parse(&g.grantee) {
                 s.grant_accounts.insert(a.account);
-                s.grants.push(g);
+                s.grants.push((gi, g));
             } else if g.grantee.chars().all(|c| c.is_ascii_digit()) {
                 s.grant_accounts.insert(&g.grantee);
-                s.grants.push(g);
+                s.grants.push((gi, g));
             }
         }
         s
@@ -408,8 +412,22 @@ impl<'w> KeyScope<'w> {
     /// statements can name a key of the key's account ([`Reach::touching`]).
     #[must_use]
     pub fn admitted(&self, world: &World, reach: &Reach) -> Vec<Who> {
+        self.admitted_in(world, reach, None)
+    }
+
+    /// [`KeyScope::admitted`] of the accounts `accounts` admits (all when `None`).
+    #[must_use]
+    pub fn admitted_in(
+        &self,
+        world: &World,
+        reach: &Reach,
+        accounts: Option<&(dyn Fn(&str) -> bool + Sync)>,
+    ) -> Vec<Who> {
+        let in_accounts = |w: &Who| accounts.is_none_or(|f| f(reach.account(world, *w)));
         if !self.prune {
-            return reach.everyone();
+            let mut all = reach.everyone();
+            all.retain(in_accounts);
+            return all;
         }
         let mut pool: Vec<Who> = reach.of_account(self.key_account).to_vec();
         if self.everyone {
@@ -426,7 +444,7 @@ impl<'w> KeyScope<'w> {
         pool.extend((0..reach.accounts.len()).map(Who::Root));
         pool.sort_unstable();
         pool.dedup();
-        pool.retain(|w| self.admits(world, reach, *w));
+        pool.retain(|w| in_accounts(w) && self.admits(world, reach, *w));
         pool
     }
 
@@ -443,7 +461,8 @@ impl<'w> KeyScope<'w> {
         let granted = self.grant_accounts.contains(account);
         let caller = (named || granted).then(|| reach.caller(world, who));
         if let Some(c) = caller.as_ref().filter(|_| granted) {
-            if self.grants.iter().any(|g| match_grantee(&g.grantee, c, world) != PrincipalMatch::None) {
+            let grantees = self.key.map(|k| crate::eval::authorize::GranteeMatcher::new(world, k, c));
+            if grantees.is_some_and(|m| self.grants.iter().any(|(gi, g)| m.grade(*gi, g) != PrincipalMatch::None)) {
                 return true;
             }
         }
