@@ -34,7 +34,9 @@ use keyproof::eval::context::{Context, CtxValue};
 use keyproof::eval::principal::Caller;
 use keyproof::ingest::{load_texts, LoadOptions};
 use keyproof::policy::model::Condition;
-use keyproof::solve::{atom_condition, who_can, Atom, Query, OUTSIDE_ACCOUNT};
+use keyproof::solve::{
+    atom_condition, who_can, who_can_among, with_transitive, Among, Atom, Candidate, Query, OUTSIDE_ACCOUNT,
+};
 use keyproof::world::World;
 use serde_json::{json, Value};
 
@@ -521,6 +523,23 @@ fn check_world(seed: u64, verbose: bool) -> (Vec<String>, [usize; 4]) {
             println!("{}\n", keyproof::cli::who_can::text(&ans));
         }
         counts[1] += ans.principals.len();
+        // (d) a question about some principals (`who_can_among`, with its account hint) gives
+        // exactly their entries of the whole answer; the transitive answer extends the direct one.
+        let key_account = "111122223333";
+        let keep = |c: &Candidate| c.caller.account() != Some(key_account);
+        let among = Among { keep: &keep, accounts: Some(&|a: &str| a != key_account) };
+        let part = who_can_among(&world, key, action, among);
+        let expected: Vec<&str> =
+            ans.principals.iter().filter(|e| keep(&e.candidate())).map(|e| e.principal.as_str()).collect();
+        let got: Vec<&str> = part.principals.iter().map(|e| e.principal.as_str()).collect();
+        if got != expected {
+            fails.push(format!("{action}: who_can_among gives {got:?}, the whole answer {expected:?}"));
+        }
+        let whole = who_can(&world, &Query { key, action: (*action).into(), direct_only: false });
+        let extended = with_transitive(&world, key, ans.clone());
+        if serde_json::to_value(&whole).ok() != serde_json::to_value(&extended).ok() {
+            fails.push(format!("{action}: the transitive answer is not the direct one extended"));
+        }
         // (a) every witness replays.
         for e in &ans.principals {
             let d = authorize(&world, &e.witness.request(&world, key, &e.caller)).decision;
