@@ -158,6 +158,8 @@ struct Eval<'w> {
     /// actions that have no resource (semantics.md §1.5).
     resource: &'w str,
     action: &'w str,
+    /// The action's position in the catalogue.
+    action_id: Option<usize>,
     caller: &'w Caller,
     /// The caller's cached plan, when it is a user or role of the world.
     plan: Option<&'w PrincipalPlan>,
@@ -258,6 +260,7 @@ impl<'w> Eval<'w> {
                 resource: self.resource,
                 resource_policy,
                 implicit_resource: self.trust && resource_policy,
+                action_id: self.action_id,
             },
             &self.ctx,
             variables,
@@ -300,6 +303,23 @@ pub struct StatementQuery<'a> {
     /// True for role trust policies, which have no `Resource` element (semantics.md §1.2: "not
     /// used"): a statement without `Resource` then applies to the role.
     pub implicit_resource: bool,
+    /// The action's position in the catalogue (`None`: not in it), looked up once.
+    pub action_id: Option<usize>,
+}
+
+impl<'a> StatementQuery<'a> {
+    /// A query about `action` on `resource` (a resource policy when `resource_policy`).
+    #[must_use]
+    pub fn new(caller: &'a Caller, action: &'a str, resource: &'a str, resource_policy: bool) -> Self {
+        StatementQuery {
+            caller,
+            action,
+            resource,
+            resource_policy,
+            implicit_resource: false,
+            action_id: catalog().action_id(action),
+        }
+    }
 }
 
 /// Statement matching (semantics.md §2.2), the one definition every stage uses: principal,
@@ -330,7 +350,7 @@ pub fn statement_applies(
     if grade == PrincipalMatch::None {
         return grade;
     }
-    if !action_applies(st, q.action) {
+    if !action_applies_id(st, q.action, q.action_id) {
         return PrincipalMatch::None;
     }
     match &st.resource {
@@ -352,8 +372,13 @@ pub fn statement_applies(
 /// Does the statement's `Action` (or `NotAction`) element cover the action?
 #[must_use]
 pub fn action_applies(st: &Statement, action: &str) -> bool {
-    let cat = catalog();
-    let Some(id) = cat.action_id(action) else {
+    action_applies_id(st, action, catalog().action_id(action))
+}
+
+/// [`action_applies`] with the action's catalogue position already looked up.
+#[must_use]
+pub fn action_applies_id(st: &Statement, action: &str, id: Option<usize>) -> bool {
+    let Some(id) = id else {
         return st.action.items.iter().any(|a| action_matches(&a.value, action)) != st.action.negated;
     };
     let set = st.action.action_set.get_or_init(|| action_set(&st.action));
@@ -755,7 +780,8 @@ fn decide_target(
     ctx: Context,
     opts: Options,
 ) -> Response {
-    let info = catalog().action(action);
+    let action_id = catalog().action_id(action);
+    let info = action_id.and_then(|i| catalog().actions().get(i));
     let iam_only = matches!(target, Target::Key(_))
         && info.is_some_and(|i| i.is_kms() && i.resource == crate::catalog::ResourceKind::None);
     let resource = if iam_only { "*" } else { key.arn.as_str() };
@@ -764,6 +790,7 @@ fn decide_target(
         key,
         resource,
         action,
+        action_id,
         caller: &req.caller,
         plan,
         key_plan: match target {

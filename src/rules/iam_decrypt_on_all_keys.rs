@@ -253,7 +253,7 @@ pub(super) fn identity_applies_in(
     ctx: &Context,
     check: &dyn Fn(&Condition) -> bool,
 ) -> bool {
-    let q = StatementQuery { caller, action, resource: key_arn, resource_policy: false, implicit_resource: false };
+    let q = StatementQuery::new(caller, action, key_arn, false);
     statement_applies(world, st, &q, ctx, variables, check) != PrincipalMatch::None
 }
 

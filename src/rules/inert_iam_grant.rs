@@ -271,13 +271,7 @@ fn key_policy_grades(
     action: &str,
     ctx: &Context,
 ) -> Vec<PrincipalMatch> {
-    let q = crate::eval::authorize::StatementQuery {
-        caller,
-        action,
-        resource: &key.arn,
-        resource_policy: true,
-        implicit_resource: false,
-    };
+    let q = crate::eval::authorize::StatementQuery::new(caller, action, &key.arn, true);
     let vars = kp.policy.variables_enabled();
     kp.policy
         .statements

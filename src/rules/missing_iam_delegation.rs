@@ -108,13 +108,7 @@ impl Rule for MissingIamDelegation {
                 let root = Caller::Root { account };
                 entry.policy.statements.iter().filter(|s| s.effect == Effect::Allow).any(|st| {
                     actions.iter().any(|action| {
-                        let q = StatementQuery {
-                            caller: &root,
-                            action,
-                            resource: &key.arn,
-                            resource_policy: true,
-                            implicit_resource: false,
-                        };
+                        let q = StatementQuery::new(&root, action, &key.arn, true);
                         statement_applies(cx.world, st, &q, &none, vars, &|_| false) == PrincipalMatch::Account
                     })
                 })
@@ -159,13 +153,7 @@ fn iam_attempts(cx: &RuleContext<'_>, key_arn: &str, account: &str, actions: &[&
         let vars = e.policy.variables_enabled();
         let tries = e.policy.statements.iter().filter(|s| s.effect == Effect::Allow).any(|st| {
             actions.iter().any(|action| {
-                let q = StatementQuery {
-                    caller: &anyone,
-                    action,
-                    resource: key_arn,
-                    resource_policy: false,
-                    implicit_resource: false,
-                };
+                let q = StatementQuery::new(&anyone, action, key_arn, false);
                 statement_applies(cx.world, st, &q, &none, vars, &|_| false) != PrincipalMatch::None
             })
         });

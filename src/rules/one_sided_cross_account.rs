@@ -318,6 +318,6 @@ fn applies(
     action: &str,
     ctx: &Context,
 ) -> bool {
-    let q = StatementQuery { caller, action, resource: &key.arn, resource_policy: true, implicit_resource: false };
+    let q = StatementQuery::new(caller, action, &key.arn, true);
     statement_applies(world, st, &q, ctx, kp.policy.variables_enabled(), &|_| false) != PrincipalMatch::None
 }

@@ -399,13 +399,7 @@ pub(super) fn other_possible_owners(cx: &RuleContext<'_>, key: &Key, pid: Policy
 pub(super) fn delegates_policy_management(cx: &RuleContext<'_>, key: &Key, pid: PolicyId, account: &str) -> bool {
     let Some(e) = cx.world.policy(pid) else { return false };
     let root = Caller::Root { account: account.to_string() };
-    let q = StatementQuery {
-        caller: &root,
-        action: "kms:PutKeyPolicy",
-        resource: &key.arn,
-        resource_policy: true,
-        implicit_resource: false,
-    };
+    let q = StatementQuery::new(&root, "kms:PutKeyPolicy", &key.arn, true);
     let vars = e.policy.variables_enabled();
     e.policy
         .statements

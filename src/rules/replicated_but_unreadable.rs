@@ -418,13 +418,7 @@ impl<'w> Store<'w> {
         implied_caller_context(world, caller, &mut ctx);
         let matching = |pid: PolicyId, effect: Effect, action: &str| -> Option<&'w Statement> {
             let e = world.policy(pid)?;
-            let q = StatementQuery {
-                caller,
-                action,
-                resource: &resource,
-                resource_policy: false,
-                implicit_resource: false,
-            };
+            let q = StatementQuery::new(caller, action, &resource, false);
             e.policy.statements.iter().find(|st| {
                 st.effect == effect
                     && statement_applies(world, st, &q, &ctx, e.policy.variables_enabled(), &|_| true)

@@ -46,11 +46,8 @@ pub fn can_assume(world: &World, cand: &Candidate, role: &crate::world::Role) ->
     // Necessary condition, conditions aside: some Allow statement of the trust policy names the
     // candidate (directly, through its role, or through its account).
     let q = crate::eval::authorize::StatementQuery {
-        caller: &cand.caller,
-        action: "sts:AssumeRole",
-        resource: &role.arn,
-        resource_policy: true,
         implicit_resource: true,
+        ..crate::eval::authorize::StatementQuery::new(&cand.caller, "sts:AssumeRole", &role.arn, true)
     };
     let ctx = Context::new();
     let named =

@@ -487,13 +487,7 @@ fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, d
     let Some(k) = world.keys.get(key) else { return false };
     let short = action.strip_prefix("kms:").unwrap_or(action);
     let no_conditions = |_: &Condition| false;
-    let q = |rp: bool| StatementQuery {
-        caller: &cand.caller,
-        action,
-        resource: &k.arn,
-        resource_policy: rp,
-        implicit_resource: false,
-    };
+    let q = |rp: bool| StatementQuery::new(&cand.caller, action, &k.arn, rp);
     let mut kp_grades = Vec::new();
     let mut identity_allows = cand.assume_identity_allows || matches!(cand.caller, Caller::Root { .. });
     for (i, (_, statements, vars, rp)) in docs.list.iter().enumerate() {
@@ -569,13 +563,7 @@ fn solve_counted(
     let mut dom = Domain::default();
     let no_conditions = |_: &Condition| false;
     for (_, statements, vars, rp) in &docs.list {
-        let q = StatementQuery {
-            caller: &cand.caller,
-            action: &action,
-            resource: &k.arn,
-            resource_policy: *rp,
-            implicit_resource: false,
-        };
+        let q = StatementQuery::new(&cand.caller, &action, &k.arn, *rp);
         for st in statements.iter() {
             if statement_applies(world, st, &q, &implied, *vars, &no_conditions) == PrincipalMatch::None {
                 continue;
@@ -827,13 +815,7 @@ fn dnf(
     let mut deny_groups: Vec<Vec<Atom>> = Vec::new();
     for (_, statements, vars, rp) in &docs.list {
         for st in statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let q = StatementQuery {
-                caller: &cand.caller,
-                action,
-                resource: &k.arn,
-                resource_policy: *rp,
-                implicit_resource: false,
-            };
+            let q = StatementQuery::new(&cand.caller, action, &k.arn, *rp);
             let not_free = |c: &Condition| !free(c);
             if statement_applies(world, st, &q, implied, *vars, &not_free) == PrincipalMatch::None {
                 continue;
@@ -850,13 +832,7 @@ fn dnf(
     // conditions always passes; otherwise it is a choice among the statements' conditions.
     let mut level_groups: Vec<Vec<Vec<Atom>>> = Vec::new();
     for level in &docs.levels {
-        let q = StatementQuery {
-            caller: &cand.caller,
-            action,
-            resource: &k.arn,
-            resource_policy: level.kind == DocKind::Rcp,
-            implicit_resource: false,
-        };
+        let q = StatementQuery::new(&cand.caller, action, &k.arn, level.kind == DocKind::Rcp);
         let not_free = |c: &Condition| !free(c);
         let mut alternatives: Vec<Vec<Atom>> = Vec::new();
         for (statements, vars) in &level.docs {

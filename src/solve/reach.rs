@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock};
 
 use crate::catalog::{catalog, ResourceKind};
-use crate::eval::authorize::{action_applies, identity_slots};
+use crate::eval::authorize::{action_applies, action_applies_id, identity_slots};
 use crate::eval::condition::resource_matches;
 use crate::eval::context::Context;
 use crate::eval::principal::{match_principals, Caller, PrincipalMatch, DEFAULT_SESSION};
@@ -228,10 +228,11 @@ impl Reach {
         };
         let Some(Some(list)) = list else { return true };
         let empty = Context::new();
+        let id = crate::catalog::catalog().action_id(action);
         list.iter().any(|(pid, i)| {
             let Some(entry) = world.policy(*pid) else { return true };
             let Some(st) = entry.policy.statements.get(*i as usize) else { return true };
-            if !action_applies(st, action) {
+            if !action_applies_id(st, action, id) {
                 return false;
             }
             match &st.resource {
