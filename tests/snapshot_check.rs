@@ -118,3 +118,25 @@ fn who_can_over_the_iam_collect_layout() {
     let text = keyproof(&["who-can", IAM_COLLECT, "--key", IC_ORDERS]);
     insta::assert_snapshot!("iam_collect_who_can", String::from_utf8_lossy(&text.stdout));
 }
+
+/// `who-can --key` reads only the asked key's directory of a snapshot (`LoadOptions::only_key`):
+/// every key's answers are those of the whole snapshot.
+#[test]
+fn who_can_for_one_key_reads_only_that_key_and_answers_the_same() {
+    use keyproof::ingest::{load, LoadOptions};
+    use keyproof::solve::{who_can, Query};
+    let paths = vec!["fixtures/snapshot".to_string()];
+    let whole = load(&paths, &LoadOptions::default());
+    assert!(whole.keys.len() > 3, "the fixture has several keys");
+    for key in &whole.keys {
+        let opts = LoadOptions { only_key: Some(key.id.clone()), ..LoadOptions::default() };
+        let one = load(&paths, &opts);
+        assert!(one.keys.iter().all(|k| k.id == key.id), "only `{}` is read", key.id);
+        let (a, b) = (whole.find_key_index(&key.arn).unwrap(), one.find_key_index(&key.arn).unwrap());
+        for action in ["kms:Decrypt", "kms:PutKeyPolicy", "kms:CreateGrant"] {
+            let q = |key| Query { key, action: action.into(), direct_only: false };
+            let (x, y) = (who_can(&whole, &q(a)), who_can(&one, &q(b)));
+            assert_eq!(serde_json::to_value(&x).unwrap(), serde_json::to_value(&y).unwrap(), "{} {action}", key.arn);
+        }
+    }
+}

@@ -70,6 +70,7 @@ impl InputArgs {
             org_id: self.org_id.clone(),
             org_accounts: self.org_accounts.clone(),
             tf_dir: self.tf_dir.clone(),
+            only_key: None,
         })
     }
 }
@@ -81,16 +82,33 @@ impl InputArgs {
     /// # Errors
     /// [`super::ExitStatus::Error`] on a usage error.
     pub fn load_world(&self) -> Result<crate::world::World, super::ExitStatus> {
-        let opts = self.load_options().map_err(|e| {
+        self.load_world_for(None)
+    }
+
+    /// [`InputArgs::load_world`] for a question about one key named by `key` (`--key`): when
+    /// it is a key ARN or id, the other keys' directories of a snapshot are not read.
+    pub fn load_world_for(&self, key: Option<&str>) -> Result<crate::world::World, super::ExitStatus> {
+        let mut opts = self.load_options().map_err(|e| {
             super::print_error(&e);
             super::ExitStatus::Error
         })?;
+        opts.only_key = key.and_then(key_id).map(str::to_string);
         let world = crate::ingest::load(&self.paths, &opts);
         for e in &world.errors {
             super::print_warning(&format!("{}: {}", e.file, e.message));
         }
         Ok(world)
     }
+}
+
+/// The key id a `--key` value names directly: a key ARN's id, or a bare key id (an alias or a
+/// Terraform address names none).
+fn key_id(key: &str) -> Option<&str> {
+    if let Some(arn) = crate::policy::arn::Arn::parse(key) {
+        return arn.resource.strip_prefix("key/").filter(|id| !id.is_empty());
+    }
+    let hex = key.strip_prefix("mrk-").unwrap_or(key);
+    (!hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(key)
 }
 
 /// Resolves `--key` (optional when the world has one key), printing a usage error.

@@ -39,7 +39,7 @@ struct Versioned<'a> {
 /// Runs `keyproof who-can`.
 #[must_use]
 pub fn run(args: &WhoCanArgs) -> ExitStatus {
-    let world = match args.inputs.load_world() {
+    let world = match args.inputs.load_world_for(args.key.as_deref()) {
         Ok(w) => w,
         Err(s) => return s,
     };

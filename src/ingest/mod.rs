@@ -57,6 +57,9 @@ pub struct LoadOptions {
     /// `--tf-dir`: the Terraform sources of the plans (default: each plan's own directory,
     /// when it holds `*.tf` files).
     pub tf_dir: Option<String>,
+    /// Only this key (its id) is asked about: in a snapshot directory, the directories of the
+    /// other keys (`ACCOUNT/kms/REGION/keys/ID/`) are not read. Set by `who-can --key`.
+    pub only_key: Option<String>,
 }
 
 impl Default for LoadOptions {
@@ -68,6 +71,7 @@ impl Default for LoadOptions {
             org_id: None,
             org_accounts: Vec::new(),
             tf_dir: None,
+            only_key: None,
         }
     }
 }
@@ -78,7 +82,10 @@ impl Default for LoadOptions {
 #[must_use]
 pub fn load(paths: &[String], opts: &LoadOptions) -> World {
     let mut errors = Vec::new();
-    let inputs = collect_inputs(paths, &mut errors);
+    let mut inputs = collect_inputs(paths, &mut errors);
+    if let Some(id) = &opts.only_key {
+        inputs.retain(|i| !other_key_file(i.name(), id));
+    }
     let units = units(inputs, |i| i.name());
     let parts: Vec<Part> = units
         .par_iter()
@@ -95,6 +102,13 @@ pub fn load(paths: &[String], opts: &LoadOptions) -> World {
         })
         .collect();
     merge::merge(parts, errors, opts)
+}
+
+/// In the snapshot layout (`ACCOUNT/kms/REGION/keys/ID/FILE`), a file of a key other than `id`.
+fn other_key_file(name: &str, id: &str) -> bool {
+    let parts: Vec<&str> = name.rsplit(['/', '\\']).take(6).collect();
+    matches!(parts.as_slice(), [_, key, "keys", _, "kms", account]
+        if *key != id && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Same, for in-memory documents (name, text) — used by tests and stdin. The name plays the

@@ -1139,15 +1139,26 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
             out.push(format!("the key policy of `{}` was not collected", k.arn));
         }
     }
-    // The assumptions about the world are the same for every key: built once, sorted.
+    // The assumptions about the world are the same for every key: built once, sorted. Those
+    // about other keys only (their grants, their policies) say nothing about this one.
     let common = reach::reach(world).world_assumptions(world);
-    if out.is_empty() {
+    let arn = world.keys.get(key).map_or("", |k| k.arn.as_str());
+    let about_other_keys = |a: &str| {
+        let keys: Vec<&str> = a.split('`').skip(1).step_by(2).filter(|s| is_key_arn(s)).collect();
+        !keys.is_empty() && !keys.contains(&arn)
+    };
+    if out.is_empty() && !common.iter().any(|a| about_other_keys(a)) {
         return common.to_vec();
     }
-    out.extend(common.iter().cloned());
+    out.extend(common.iter().filter(|a| !about_other_keys(a)).cloned());
     out.sort();
     out.dedup();
     out
+}
+
+/// A KMS key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`).
+fn is_key_arn(s: &str) -> bool {
+    crate::policy::arn::Arn::parse(s).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
 }
 
 /// The assumptions of every answer about this world, sorted (see [`reach::Reach::world_assumptions`]).
