@@ -269,13 +269,18 @@ impl<'w> Eval<'w> {
     }
 
     /// Statements of a document that apply with the given effect, with their grades.
-    fn matching(&self, doc: &Doc<'_>, effect: Effect, resource_policy: bool) -> Vec<(usize, PrincipalMatch)> {
+    fn matching<'s>(
+        &'s self,
+        doc: &Doc<'s>,
+        effect: Effect,
+        resource_policy: bool,
+    ) -> impl Iterator<Item = (usize, PrincipalMatch)> + 's {
+        let variables = doc.variables;
         doc.statements
             .iter()
-            .filter(|st| st.effect == effect)
-            .map(|st| (st.index, self.applies(st, doc.variables, resource_policy)))
+            .filter(move |st| st.effect == effect)
+            .map(move |st| (st.index, self.applies(st, variables, resource_policy)))
             .filter(|(_, g)| *g != PrincipalMatch::None)
-            .collect()
     }
 
     /// The Allow statements of identity-side documents (identity policies, a boundary) that
@@ -895,7 +900,8 @@ fn decide(
         [(&scp_levels, DocKind::Scp, "service control policy"), (&rcp_levels, DocKind::Rcp, "resource control policy")]
     {
         for (target, docs) in levels.iter().flat_map(|l| &l.get().levels) {
-            if !level_docs(world, kind, docs).any(|d| !ev.matching(&d, Effect::Allow, kind == DocKind::Rcp).is_empty())
+            if !level_docs(world, kind, docs)
+                .any(|d| ev.matching(&d, Effect::Allow, kind == DocKind::Rcp).next().is_some())
             {
                 return implicit(format!("no {what} attached to `{target}` allows `{action}`"));
             }
@@ -1037,7 +1043,7 @@ fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
         return deny(denies, "explicitly denied by a `Deny` statement");
     }
     for (target, docs) in scp {
-        if !level_docs(ev.world, DocKind::Scp, docs).any(|d| !ev.matching(&d, Effect::Allow, false).is_empty()) {
+        if !level_docs(ev.world, DocKind::Scp, docs).any(|d| ev.matching(&d, Effect::Allow, false).next().is_some()) {
             return implicit(format!("no service control policy attached to `{target}` allows `{}`", ev.action));
         }
     }
