@@ -287,9 +287,7 @@ impl<'w> Eval<'w> {
     /// apply, as reasons.
     fn allow_reasons(&self, docs: &[Doc<'_>]) -> Vec<Reason> {
         docs.iter()
-            .flat_map(|d| {
-                self.matching(d, Effect::Allow, false).into_iter().map(move |(i, _)| reason(d, i, Effect::Allow))
-            })
+            .flat_map(|d| self.matching(d, Effect::Allow, false).map(move |(i, _)| reason(d, i, Effect::Allow)))
             .collect()
     }
 }
@@ -1032,11 +1030,11 @@ fn decide_iam_only(ev: &mut Eval<'_>) -> Outcome {
     let scp = scp_levels.iter().flat_map(|l| &l.get().levels);
     let mut denies = Vec::new();
     for d in identity.iter().chain(boundary.iter()) {
-        denies.extend(ev.matching(d, Effect::Deny, false).into_iter().map(|(i, _)| reason(d, i, Effect::Deny)));
+        denies.extend(ev.matching(d, Effect::Deny, false).map(|(i, _)| reason(d, i, Effect::Deny)));
     }
     for (_, docs) in scp.clone() {
         for d in level_docs(ev.world, DocKind::Scp, docs) {
-            denies.extend(ev.matching(&d, Effect::Deny, false).into_iter().map(|(i, _)| reason(&d, i, Effect::Deny)));
+            denies.extend(ev.matching(&d, Effect::Deny, false).map(|(i, _)| reason(&d, i, Effect::Deny)));
         }
     }
     if !denies.is_empty() {
