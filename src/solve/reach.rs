@@ -53,8 +53,20 @@ pub struct Reach {
     /// that account; and those with one that could name any account (or unknown documents).
     by_resource_account: HashMap<String, Vec<Who>>,
     any_resource_account: Vec<Who>,
+    /// Per catalogue action (the last slot: any other action), once asked: those of
+    /// `any_resource_account` whose statement that could name any account may allow it.
+    any_resource_by_action: Vec<OnceLock<ActionTouch>>,
     /// The assumptions every answer about this world states, once asked.
     world_assumptions: OnceLock<Vec<String>>,
+}
+
+/// The principals of `Reach.any_resource_account` sorted for one action by the statements that may
+/// allow it: one that could name any account (or an unknown document) puts the principal in
+/// `wide`, else it is listed under each account its statements name.
+#[derive(Debug, Default)]
+struct ActionTouch {
+    wide: Vec<Who>,
+    by_account: HashMap<String, Vec<Who>>,
 }
 
 /// The tables of `world`.
@@ -117,6 +129,7 @@ fn build(world: &World) -> Reach {
         by_account.entry(r.account.clone()).or_default().push(Who::Role(i));
     }
     let assumers = world.roles.iter().map(|_| OnceLock::new()).collect();
+    let any_resource_by_action = (0..=crate::catalog::catalog().actions().len()).map(|_| OnceLock::new()).collect();
     let mut reach = Reach {
         roles,
         users,
@@ -125,6 +138,7 @@ fn build(world: &World) -> Reach {
         accounts: accounts.into_iter().collect(),
         by_account,
         assumers,
+        any_resource_by_action,
         ..Reach::default()
     };
     let whos: Vec<Who> = (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
@@ -250,6 +264,74 @@ impl Reach {
     pub fn touching<'a>(&'a self, account: &str) -> impl Iterator<Item = Who> + 'a {
         let named = self.by_resource_account.get(account).map_or(&[][..], Vec::as_slice);
         named.iter().chain(self.any_resource_account.iter()).copied()
+    }
+
+    /// [`Reach::touching`] for one action (`kms:` or `sts:`): only those with a statement that
+    /// may allow the action and could name a key of `account` (a superset of those for which
+    /// [`Reach::identity_may_allow`] can hold on such a key).
+    pub fn touching_for<'a>(&'a self, world: &World, account: &str, action: &str) -> impl Iterator<Item = Who> + 'a {
+        let named = self.by_resource_account.get(account).map_or(&[][..], Vec::as_slice);
+        let id = crate::catalog::catalog().action_id(action);
+        let slot = id.unwrap_or(self.any_resource_by_action.len().saturating_sub(1));
+        let (wide, by_account): (&[Who], &[Who]) = match self.any_resource_by_action.get(slot) {
+            Some(cell) => {
+                let t = cell.get_or_init(|| self.action_touch(world, action, id));
+                (&t.wide, t.by_account.get(account).map_or(&[][..], Vec::as_slice))
+            }
+            None => (&self.any_resource_account, &[]),
+        };
+        named.iter().chain(wide).chain(by_account).copied()
+    }
+
+    /// Sorts `any_resource_account` for one action (see [`ActionTouch`]).
+    fn action_touch(&self, world: &World, action: &str, id: Option<usize>) -> ActionTouch {
+        let mut t = ActionTouch::default();
+        for &who in &self.any_resource_account {
+            let list = match who {
+                Who::User(i) => self.users.get(i),
+                Who::Role(i) => self.roles.get(i),
+                Who::Root(_) => None,
+            };
+            let Some(Some(list)) = list else {
+                t.wide.push(who);
+                continue;
+            };
+            let mut accounts: BTreeSet<&str> = BTreeSet::new();
+            let mut wide = false;
+            for (pid, i) in list {
+                let Some(st) = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize)) else {
+                    wide = true;
+                    break;
+                };
+                if id.is_some() && !action_applies_id(st, action, id) {
+                    continue;
+                }
+                match &st.resource {
+                    Some(res) if !res.negated => {
+                        for r in &res.items {
+                            match resource_account(&r.value) {
+                                Some(a) => {
+                                    accounts.insert(a);
+                                }
+                                None => wide = true,
+                            }
+                        }
+                    }
+                    _ => wide = true,
+                }
+                if wide {
+                    break;
+                }
+            }
+            if wide {
+                t.wide.push(who);
+            } else {
+                for a in accounts {
+                    t.by_account.entry(a.to_string()).or_default().push(who);
+                }
+            }
+        }
+        t
     }
 
     /// Every user, role and root user of the world, in order.
@@ -410,7 +492,7 @@ impl<'w> KeyScope<'w> {
     /// The users, roles and root users [`KeyScope::admits`], in order. Only those that can pass
     /// are looked at: the key's account, the accounts named one by one, as a whole or as
     /// grantees, the root users, and, when a statement names everyone, those whose KMS
-    /// statements can name a key of the key's account ([`Reach::touching`]).
+    /// statements can name a key of the key's account for the action ([`Reach::touching_for`]).
     #[must_use]
     pub fn admitted(&self, world: &World, reach: &Reach) -> Vec<Who> {
         self.admitted_in(world, reach, None)
@@ -432,7 +514,7 @@ impl<'w> KeyScope<'w> {
         }
         let mut pool: Vec<Who> = reach.of_account(self.key_account).to_vec();
         if self.everyone {
-            pool.extend(reach.touching(self.key_account));
+            pool.extend(reach.touching_for(world, self.key_account, self.action));
         } else {
             // Without `*`, only principals of these accounts can be admitted (`admits`).
             for a in &self.accounts {
