@@ -6,6 +6,7 @@ use super::public_key_access::{
     via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
+use crate::eval::principal::PrincipalMatch;
 use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
 use crate::solve::{PrincipalKind, Witness};
@@ -132,7 +133,34 @@ impl Rule for KeyUsageAndAdminCombined {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
         for (ki, key) in cx.keys() {
             let Some(kp) = key_policy(cx, key) else { continue };
-            let admins = named_access(cx, ki, ADMIN_ACTIONS, None);
+            // Only principals an `Allow` statement for an administrative action names (or
+            // admits through `*` or `NotPrincipal`) can get one other than by the delegation.
+            let statements: Vec<&crate::policy::model::Statement> = cx
+                .world
+                .policy(kp)
+                .map(|e| e.policy.statements.iter())
+                .into_iter()
+                .flatten()
+                .filter(|st| st.effect == crate::policy::model::Effect::Allow && !st.broken)
+                .filter(|st| ADMIN_ACTIONS.iter().any(|a| crate::eval::authorize::action_applies(st, a)))
+                .collect();
+            let elements: Vec<&crate::policy::model::Principals> =
+                statements.iter().filter_map(|st| st.principal.as_ref()).collect();
+            let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
+                all.extend(p.named_accounts()?);
+                Some(all)
+            });
+            let keep = |c: &crate::solve::Candidate| {
+                elements.iter().any(|p| {
+                    matches!(
+                        crate::eval::principal::match_principals(p, &c.caller, cx.world),
+                        PrincipalMatch::Direct | PrincipalMatch::DirectLimited
+                    )
+                })
+            };
+            let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
+            let among = crate::solve::Among { keep: &keep, accounts: named.is_some().then_some(&in_named) };
+            let admins = named_access(cx, ki, ADMIN_ACTIONS, Some(among));
             if admins.is_empty() {
                 continue;
             }
