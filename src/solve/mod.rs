@@ -282,7 +282,7 @@ pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candid
     };
     // The key's account, when no principal of the world lives there, still has a root user.
     let mut accounts: BTreeSet<String> = BTreeSet::new();
-    let mut mentioned: BTreeSet<String> = BTreeSet::new();
+    let mut mentioned: BTreeSet<&str> = BTreeSet::new();
     let mut services: BTreeSet<String> = BTreeSet::new();
     let mut sessions: BTreeSet<(String, String, String)> = BTreeSet::new();
     let mut federated: BTreeSet<(String, String)> = BTreeSet::new();
@@ -308,7 +308,7 @@ pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candid
                         }
                         other => {
                             if let Some(a) = other.account() {
-                                mentioned.insert(a.to_string());
+                                mentioned.insert(a);
                             }
                             if matches!(other, P::Role { .. } | P::User { .. }) {
                                 named.insert(other.clone());
@@ -321,7 +321,7 @@ pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candid
         for g in k.grants.iter().flatten() {
             match crate::policy::arn::Arn::parse(&g.grantee) {
                 Some(a) => {
-                    mentioned.insert(a.account.to_string());
+                    mentioned.insert(a.account);
                     let p = crate::policy::arn::classify_aws_principal(&g.grantee);
                     if matches!(
                         p,
@@ -337,9 +337,9 @@ pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candid
             }
         }
     }
-    if let Some(org) = &world.org {
-        mentioned.extend(org.accounts.iter().cloned());
-    }
+    // The organization's accounts whose IAM is not complete, found once per world.
+    mentioned.retain(|a| !world.accounts.get(*a).is_some_and(|x| x.iam_complete));
+    mentioned.extend(r.org_accounts_outside_iam().iter().map(String::as_str));
     for p in named {
         use crate::policy::model::PrincipalRef as P;
         let name = p.display();
@@ -382,12 +382,12 @@ pub fn universe_of(world: &World, key: usize, whos: &[reach::Who]) -> Vec<Candid
             assume_identity_allows: false,
         });
     }
-    for a in mentioned.iter().filter(|a| !world.accounts.get(*a).is_some_and(|x| x.iam_complete)) {
+    for a in mentioned {
         out.push(Candidate {
             name: format!("arn:aws:iam::{a}:root"),
             kind: PrincipalKind::Account,
             caller: Caller::AssumedRole {
-                account: a.clone(),
+                account: a.to_string(),
                 path: "/".into(),
                 role: "keyproof-any-principal".into(),
                 session: crate::eval::principal::DEFAULT_SESSION.into(),

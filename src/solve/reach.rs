@@ -58,6 +58,8 @@ pub struct Reach {
     any_resource_by_action: Vec<OnceLock<ActionTouch>>,
     /// The assumptions every answer about this world states, once asked.
     world_assumptions: OnceLock<Vec<String>>,
+    /// The organization's accounts whose IAM is not complete in the inputs (sorted).
+    org_outside_iam: Vec<String>,
 }
 
 /// The principals of `Reach.any_resource_account` sorted for one action by the statements that may
@@ -139,6 +141,15 @@ fn build(world: &World) -> Reach {
         by_account,
         assumers,
         any_resource_by_action,
+        org_outside_iam: world
+            .org
+            .iter()
+            .flat_map(|o| o.accounts.iter())
+            .filter(|a| !world.accounts.get(*a).is_some_and(|x| x.iam_complete))
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
         ..Reach::default()
     };
     let whos: Vec<Who> = (0..world.users.len()).map(Who::User).chain((0..world.roles.len()).map(Who::Role)).collect();
@@ -339,6 +350,13 @@ impl Reach {
     pub fn everyone(&self) -> Vec<Who> {
         let users = (0..self.users.len()).map(Who::User);
         users.chain((0..self.roles.len()).map(Who::Role)).chain((0..self.accounts.len()).map(Who::Root)).collect()
+    }
+
+    /// The organization's accounts whose IAM is not complete in the inputs (sorted): each has
+    /// an abstract principal in every answer's universe.
+    #[must_use]
+    pub fn org_accounts_outside_iam(&self) -> &[String] {
+        &self.org_outside_iam
     }
 
     /// The assumptions every who-can answer about this world states (sorted), built once.
