@@ -542,10 +542,19 @@ impl<'w> KeyScope<'w> {
         for a in self.named.iter().chain(&self.grant_accounts) {
             pool.extend_from_slice(reach.of_account(a));
         }
-        pool.extend((0..reach.accounts.len()).map(Who::Root));
+        if self.everyone {
+            pool.extend((0..reach.accounts.len()).map(Who::Root));
+        } else {
+            // A root user is named only as its account (`Account`), as a grantee, or by `*`.
+            let named = self.accounts.iter().chain(&self.named).chain(&self.grant_accounts);
+            pool.extend(
+                named.filter_map(|a| reach.accounts.binary_search_by(|x| x.as_str().cmp(a)).ok()).map(Who::Root),
+            );
+        }
+        pool.retain(in_accounts);
         pool.sort_unstable();
         pool.dedup();
-        pool.retain(|w| in_accounts(w) && self.admits(world, reach, *w));
+        pool.retain(|w| self.admits(world, reach, *w));
         pool
     }
 
