@@ -482,18 +482,36 @@ fn docs_for<'w>(world: &'w World, key: usize, action: &str, cand: &Candidate) ->
     Docs { list, levels }
 }
 
-/// Could any allow path let this caller in, ignoring conditions? (A necessary condition.)
-fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, docs: &Docs<'_>, ctx: &Context) -> bool {
-    let Some(k) = world.keys.get(key) else { return false };
+/// The statements of `docs` that apply to the caller for the action, conditions aside (in
+/// document order), when some allow path could let the caller in, ignoring conditions (a
+/// necessary condition); `None` when none could.
+fn applicable<'d>(
+    world: &World,
+    key: usize,
+    action: &str,
+    cand: &Candidate,
+    docs: &Docs<'d>,
+    ctx: &Context,
+) -> Option<Vec<&'d Statement>> {
+    let k = world.keys.get(key)?;
     let short = action.strip_prefix("kms:").unwrap_or(action);
     let no_conditions = |_: &Condition| false;
-    let q = |rp: bool| StatementQuery::new(&cand.caller, action, &k.arn, rp);
+    let queries = [
+        StatementQuery::new(&cand.caller, action, &k.arn, false),
+        StatementQuery::new(&cand.caller, action, &k.arn, true),
+    ];
+    let mut out = Vec::new();
     let mut kp_grades = Vec::new();
     let mut identity_allows = cand.assume_identity_allows || matches!(cand.caller, Caller::Root { .. });
     for (i, (_, statements, vars, rp)) in docs.list.iter().enumerate() {
-        for st in statements.iter().filter(|s| s.effect == Effect::Allow) {
-            let g = statement_applies(world, st, &q(*rp), ctx, *vars, &no_conditions);
+        let q = &queries[usize::from(*rp)];
+        for st in statements.iter() {
+            let g = statement_applies(world, st, q, ctx, *vars, &no_conditions);
             if g == PrincipalMatch::None {
+                continue;
+            }
+            out.push(st);
+            if st.effect != Effect::Allow {
                 continue;
             }
             if i == 0 && *rp && k.policy.is_some() {
@@ -511,10 +529,11 @@ fn could_be_allowed(world: &World, key: usize, action: &str, cand: &Candidate, d
         .enumerate()
         .any(|(gi, g)| g.operations.iter().any(|o| o == short) && grantees.grade(gi, g) != PrincipalMatch::None);
     let retire = short == "RetireGrant" && k.grants.as_ref().is_some_and(|g| !g.is_empty());
-    grant
+    let could = grant
         || retire
         || kp_grades.iter().any(|g| matches!(g, PrincipalMatch::Direct | PrincipalMatch::DirectLimited))
-        || (!kp_grades.is_empty() && identity_allows)
+        || (!kp_grades.is_empty() && identity_allows);
+    could.then_some(out)
 }
 
 /// Solves `who-can` directly (no paths) for one principal. Returns the entry when some
@@ -554,24 +573,13 @@ fn solve_counted(
     let mut implied = Context::new();
     implied_context(world, k, &cand.caller, &action, None, &mut implied);
     let docs = docs_for(world, key, &action, cand);
-    if !could_be_allowed(world, key, &action, cand, &docs, &implied) {
-        return None;
-    }
+    let statements = applicable(world, key, &action, cand, &docs, &implied)?;
     let is_implied = |kl: &str| fixed_key(world, k, &cand.caller, &implied, kl);
     // Only statements that can apply to this caller and action (conditions aside) and grants
     // for this caller contribute candidate values.
     let mut dom = Domain::default();
-    let no_conditions = |_: &Condition| false;
-    for (_, statements, vars, rp) in &docs.list {
-        let q = StatementQuery::new(&cand.caller, &action, &k.arn, *rp);
-        for st in statements.iter() {
-            if statement_applies(world, st, &q, &implied, *vars, &no_conditions) == PrincipalMatch::None {
-                continue;
-            }
-            for c in &st.conditions {
-                dom.add_condition(c, &is_implied);
-            }
-        }
+    for c in statements.iter().flat_map(|st| st.conditions.iter()) {
+        dom.add_condition(c, &is_implied);
     }
     let short = action.strip_prefix("kms:").unwrap_or(&action);
     let grantees = GranteeMatcher::new(world, k, &cand.caller);
