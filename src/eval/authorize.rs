@@ -1403,8 +1403,8 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
     let grants = ev.key.grants.as_ref()?;
     let mut fallback: Option<(Reason, bool)> = None;
     let masks = ev.key_plan.map(|p| p.grant_ops.as_slice());
-    let grantees = GranteeMatcher { world: ev.world, plan: ev.key_plan, caller: ev.caller };
-    let caller_key = grantees.caller_key();
+    let caller_key = ev.caller.account().map_or(0, crate::policy::arn::account_key);
+    let grantees = GranteeMatcher { world: ev.world, plan: ev.key_plan, caller: ev.caller, caller_key };
     let bit = crate::world::grant_op_bit(short);
     for (gi, g) in grants.iter().enumerate() {
         let has_op = match (masks.and_then(|m| m.get(gi)), bit) {
@@ -1414,7 +1414,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
         if !has_op {
             continue;
         }
-        let m = grantees.grade_with(gi, g, caller_key);
+        let m = grantees.grade(gi, g);
         let ok = match m {
             PrincipalMatch::Direct | PrincipalMatch::DirectLimited => true,
             // U3: an account-root grantee lets the account's principals use the grant only
@@ -1452,29 +1452,24 @@ pub struct GranteeMatcher<'w> {
     world: &'w World,
     plan: Option<&'w KeyPlan>,
     caller: &'w Caller,
+    /// The caller's account as a number (`0`: none).
+    caller_key: u64,
 }
 
 impl<'w> GranteeMatcher<'w> {
     /// The matcher for `key`'s grants and `caller`.
     #[must_use]
     pub fn new(world: &'w World, key: &Key, caller: &'w Caller) -> Self {
-        GranteeMatcher { world, plan: key_plan(world, key), caller }
-    }
-
-    fn caller_key(&self) -> u64 {
-        self.caller.account().map_or(0, crate::policy::arn::account_key)
+        let caller_key = caller.account().map_or(0, crate::policy::arn::account_key);
+        GranteeMatcher { world, plan: key_plan(world, key), caller, caller_key }
     }
 
     /// How the grantee of grant `gi` (`g`, of the key's grants) matches the caller.
     #[must_use]
     pub fn grade(&self, gi: usize, g: &crate::world::Grant) -> PrincipalMatch {
-        self.grade_with(gi, g, self.caller_key())
-    }
-
-    fn grade_with(&self, gi: usize, g: &crate::world::Grant, caller_key: u64) -> PrincipalMatch {
         match self.plan.and_then(|p| p.grantees.get(gi).zip(p.grantee_accounts.get(gi))) {
             // A grantee that names another account cannot match.
-            Some((_, &k)) if k != 0 && caller_key != 0 && k != caller_key => PrincipalMatch::None,
+            Some((_, &k)) if k != 0 && self.caller_key != 0 && k != self.caller_key => PrincipalMatch::None,
             Some((p, _)) => match_entry(p, self.caller, self.world),
             None => match_grantee(&g.grantee, self.caller, self.world),
         }
