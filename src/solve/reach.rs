@@ -164,33 +164,37 @@ fn build(world: &World) -> Reach {
             reach.any_resource_account.push(who);
             continue;
         };
-        let mut named: BTreeSet<&str> = BTreeSet::new();
-        let mut any = false;
-        for (pid, i) in list {
-            let st = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize));
-            match st.and_then(|st| st.resource.as_ref()) {
-                Some(res) if !res.negated => {
-                    for r in &res.items {
-                        match resource_account(&r.value) {
-                            Some(a) => {
-                                named.insert(a);
-                            }
-                            None => any = true,
-                        }
-                    }
+        match resource_accounts(world, list, |_| true) {
+            None => reach.any_resource_account.push(who),
+            Some(named) => {
+                for a in named {
+                    reach.by_resource_account.entry(a.to_string()).or_default().push(who);
                 }
-                _ => any = true,
-            }
-        }
-        if any {
-            reach.any_resource_account.push(who);
-        } else {
-            for a in named {
-                reach.by_resource_account.entry(a.to_string()).or_default().push(who);
             }
         }
     }
     reach
+}
+
+/// The accounts whose keys the statements of `list` that `counts` keeps could name, or `None`
+/// when one of them could name any account (or is not in the inputs).
+fn resource_accounts<'w>(
+    world: &'w World,
+    list: &[(PolicyId, u32)],
+    counts: impl Fn(&Statement) -> bool,
+) -> Option<BTreeSet<&'w str>> {
+    let mut accounts = BTreeSet::new();
+    for (pid, i) in list {
+        let st = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize))?;
+        if !counts(st) {
+            continue;
+        }
+        let res = st.resource.as_ref().filter(|r| !r.negated)?;
+        for r in &res.items {
+            accounts.insert(resource_account(&r.value)?);
+        }
+    }
+    Some(accounts)
 }
 
 /// The account a resource pattern names literally (`arn:aws:kms:*:111122223333:key/*`), or
@@ -307,38 +311,12 @@ impl Reach {
                 t.wide.push(who);
                 continue;
             };
-            let mut accounts: BTreeSet<&str> = BTreeSet::new();
-            let mut wide = false;
-            for (pid, i) in list {
-                let Some(st) = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize)) else {
-                    wide = true;
-                    break;
-                };
-                if id.is_some() && !action_applies_id(st, action, id) {
-                    continue;
-                }
-                match &st.resource {
-                    Some(res) if !res.negated => {
-                        for r in &res.items {
-                            match resource_account(&r.value) {
-                                Some(a) => {
-                                    accounts.insert(a);
-                                }
-                                None => wide = true,
-                            }
-                        }
+            match resource_accounts(world, list, |st| id.is_none() || action_applies_id(st, action, id)) {
+                None => t.wide.push(who),
+                Some(accounts) => {
+                    for a in accounts {
+                        t.by_account.entry(a.to_string()).or_default().push(who);
                     }
-                    _ => wide = true,
-                }
-                if wide {
-                    break;
-                }
-            }
-            if wide {
-                t.wide.push(who);
-            } else {
-                for a in accounts {
-                    t.by_account.entry(a.to_string()).or_default().push(who);
                 }
             }
         }
