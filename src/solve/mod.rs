@@ -822,8 +822,8 @@ fn dnf(
     // Deny statements that apply to this caller apart from free conditions.
     let mut deny_groups: Vec<Vec<Atom>> = Vec::new();
     for (_, statements, vars, rp) in &docs.list {
+        let q = StatementQuery::new(&cand.caller, action, &k.arn, *rp);
         for st in statements.iter().filter(|s| s.effect == Effect::Deny) {
-            let q = StatementQuery::new(&cand.caller, action, &k.arn, *rp);
             let not_free = |c: &Condition| !free(c);
             if statement_applies(world, st, &q, implied, *vars, &not_free) == PrincipalMatch::None {
                 continue;
