@@ -52,9 +52,7 @@ impl InputArgs {
             }
         }
         if let Some(k) = &self.key_arn {
-            let ok =
-                crate::policy::arn::Arn::parse(k).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
-            if !ok {
+            if !crate::policy::arn::is_key_arn(k) {
                 return Err(format!("`{k}` is not a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`)"));
             }
         }

@@ -1403,8 +1403,7 @@ fn grant_allows(ev: &mut Eval<'_>, req: &Request, identity_allows: bool) -> Opti
     let grants = ev.key.grants.as_ref()?;
     let mut fallback: Option<(Reason, bool)> = None;
     let masks = ev.key_plan.map(|p| p.grant_ops.as_slice());
-    let caller_key = ev.caller.account().map_or(0, crate::policy::arn::account_key);
-    let grantees = GranteeMatcher { world: ev.world, plan: ev.key_plan, caller: ev.caller, caller_key };
+    let grantees = GranteeMatcher::with_plan(ev.world, ev.key_plan, ev.caller);
     let bit = crate::world::grant_op_bit(short);
     for (gi, g) in grants.iter().enumerate() {
         let has_op = match (masks.and_then(|m| m.get(gi)), bit) {
@@ -1460,8 +1459,13 @@ impl<'w> GranteeMatcher<'w> {
     /// The matcher for `key`'s grants and `caller`.
     #[must_use]
     pub fn new(world: &'w World, key: &Key, caller: &'w Caller) -> Self {
+        Self::with_plan(world, key_plan(world, key), caller)
+    }
+
+    /// The matcher for the grants of the key of `plan` (when the key has one) and `caller`.
+    fn with_plan(world: &'w World, plan: Option<&'w KeyPlan>, caller: &'w Caller) -> Self {
         let caller_key = caller.account().map_or(0, crate::policy::arn::account_key);
-        GranteeMatcher { world, plan: key_plan(world, key), caller, caller_key }
+        GranteeMatcher { world, plan, caller, caller_key }
     }
 
     /// How the grantee of grant `gi` (`g`, of the key's grants) matches the caller.

@@ -43,6 +43,12 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// A KMS key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`).
+#[must_use]
+pub fn is_key_arn(s: &str) -> bool {
+    Arn::parse(s).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
+}
+
 /// True for a 12-digit account id.
 #[must_use]
 pub fn is_account_id(s: &str) -> bool {

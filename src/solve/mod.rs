@@ -1152,7 +1152,7 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
     let common = reach::reach(world).world_assumptions(world);
     let arn = world.keys.get(key).map_or("", |k| k.arn.as_str());
     let about_other_keys = |a: &str| {
-        let keys: Vec<&str> = a.split('`').skip(1).step_by(2).filter(|s| is_key_arn(s)).collect();
+        let keys: Vec<&str> = a.split('`').skip(1).step_by(2).filter(|s| crate::policy::arn::is_key_arn(s)).collect();
         !keys.is_empty() && !keys.contains(&arn)
     };
     if out.is_empty() && !common.iter().any(|a| about_other_keys(a)) {
@@ -1162,11 +1162,6 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-/// A KMS key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`).
-fn is_key_arn(s: &str) -> bool {
-    crate::policy::arn::Arn::parse(s).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
 }
 
 /// The assumptions of every answer about this world, sorted (see [`reach::Reach::world_assumptions`]).

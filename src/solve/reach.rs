@@ -509,21 +509,18 @@ impl<'w> KeyScope<'w> {
             return all;
         }
         let mut pool: Vec<Who> = reach.of_account(self.key_account).to_vec();
-        if self.everyone {
-            pool.extend(reach.touching_for(world, self.key_account, self.action));
-        } else {
-            // Without `*`, only principals of these accounts can be admitted (`admits`).
-            for a in &self.accounts {
-                pool.extend_from_slice(reach.of_account(a));
-            }
-        }
         for a in self.named.iter().chain(&self.grant_accounts) {
             pool.extend_from_slice(reach.of_account(a));
         }
         if self.everyone {
+            pool.extend(reach.touching_for(world, self.key_account, self.action));
             pool.extend((0..reach.accounts.len()).map(Who::Root));
         } else {
-            // A root user is named only as its account (`Account`), as a grantee, or by `*`.
+            // Without `*`, only principals of these accounts can be admitted (`admits`); a root
+            // user is named only as its account (`Account`) or as a grantee.
+            for a in &self.accounts {
+                pool.extend_from_slice(reach.of_account(a));
+            }
             let named = self.accounts.iter().chain(&self.named).chain(&self.grant_accounts);
             pool.extend(
                 named.filter_map(|a| reach.accounts.binary_search_by(|x| x.as_str().cmp(a)).ok()).map(Who::Root),
