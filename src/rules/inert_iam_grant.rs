@@ -203,21 +203,18 @@ fn judged_alike(st: &crate::policy::model::Statement, vars: bool) -> bool {
 }
 
 fn singles_out(world: &World, docs: &[PolicyId]) -> Option<BTreeSet<String>> {
-    let actions = key_actions(false);
-    let mut accounts = BTreeSet::new();
-    for e in docs.iter().filter_map(|pid| world.policy(*pid)) {
+    let actions = &key_actions(false);
+    let statements = docs.iter().filter_map(|pid| world.policy(*pid)).flat_map(|e| {
         let vars = e.policy.variables_enabled();
-        for st in e.policy.statements.iter().filter(|st| st.effect == Effect::Allow && !st.broken) {
-            if judged_alike(st, vars) || !actions.iter().any(|a| crate::eval::authorize::action_applies(st, a)) {
-                continue;
-            }
-            let res = st.resource.as_ref().filter(|r| !r.negated)?;
-            for r in &res.items {
-                accounts.insert(crate::solve::reach::resource_account(&r.value)?.to_string());
-            }
-        }
-    }
-    Some(accounts)
+        e.policy.statements.iter().filter(move |st| {
+            st.effect == Effect::Allow
+                && !st.broken
+                && !judged_alike(st, vars)
+                && actions.iter().any(|a| crate::eval::authorize::action_applies(st, a))
+        })
+    });
+    let accounts = crate::solve::reach::statements_resource_accounts(statements.map(Some))?;
+    Some(accounts.into_iter().map(str::to_string).collect())
 }
 
 /// Every user and role of the world with its identity documents, then one holder per loose

@@ -183,13 +183,18 @@ fn resource_accounts<'w>(
     list: &[(PolicyId, u32)],
     counts: impl Fn(&Statement) -> bool,
 ) -> Option<BTreeSet<&'w str>> {
+    let statements = list.iter().map(|(pid, i)| world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize)));
+    statements_resource_accounts(statements.filter(|st| st.is_none_or(&counts)))
+}
+
+/// The accounts whose keys these statements could name (by their resources), or `None` when
+/// one of them could name any account (or is missing: `None` in the list).
+pub(crate) fn statements_resource_accounts<'w>(
+    statements: impl IntoIterator<Item = Option<&'w Statement>>,
+) -> Option<BTreeSet<&'w str>> {
     let mut accounts = BTreeSet::new();
-    for (pid, i) in list {
-        let st = world.policy(*pid).and_then(|e| e.policy.statements.get(*i as usize))?;
-        if !counts(st) {
-            continue;
-        }
-        let res = st.resource.as_ref().filter(|r| !r.negated)?;
+    for st in statements {
+        let res = st?.resource.as_ref().filter(|r| !r.negated)?;
         for r in &res.items {
             accounts.insert(resource_account(&r.value)?);
         }
@@ -199,7 +204,7 @@ fn resource_accounts<'w>(
 
 /// The account a resource pattern names literally (`arn:aws:kms:*:111122223333:key/*`), or
 /// `None` when it could name any account.
-pub(crate) fn resource_account(pattern: &str) -> Option<&str> {
+fn resource_account(pattern: &str) -> Option<&str> {
     if pattern.contains("${") {
         return None;
     }
