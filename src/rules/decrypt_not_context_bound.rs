@@ -1,7 +1,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::public_key_access::{
-    key_policy, name_list, names_everyone, statement_finding, statement_of, usage_actions, via, witness_json, Via,
+    allow_elements, key_policy, name_list, names_directly, names_everyone, statement_finding, statement_of,
+    usage_actions, via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::principal::PrincipalMatch;
@@ -99,25 +100,12 @@ impl Rule for DecryptNotContextBound {
             let answer = cx.who_can(ki, "kms:Decrypt", true);
             // The principal elements of the statements that can name a principal itself for
             // `kms:Decrypt` (not everyone): a principal none of them names is not reported.
-            let elements: Vec<&crate::policy::model::Principals> = key_policy(cx, key)
-                .and_then(|pid| cx.world.policy(pid))
-                .map(|e| e.policy.statements.iter())
-                .into_iter()
-                .flatten()
-                .filter(|st| st.effect == crate::policy::model::Effect::Allow && !st.broken)
-                .filter(|st| crate::eval::authorize::action_applies(st, "kms:Decrypt") && !names_everyone(cx, st))
-                .filter_map(|st| st.principal.as_ref())
-                .collect();
+            let elements = allow_elements(cx, key, &["kms:Decrypt"], |st| !names_everyone(cx, st));
             let mut by_statement: BTreeMap<(PolicyId, usize), (BTreeSet<String>, Witness)> = BTreeMap::new();
             for entry in &answer.principals {
                 if entry.transitive
                     || !matches!(entry.kind, PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Federated)
-                    || !elements.iter().any(|p| {
-                        matches!(
-                            crate::eval::principal::match_principals(p, &entry.caller, cx.world),
-                            PrincipalMatch::Direct | PrincipalMatch::DirectLimited
-                        )
-                    })
+                    || !names_directly(cx, &elements, &entry.caller)
                 {
                     continue;
                 }

@@ -1,12 +1,10 @@
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use super::public_key_access::{
-    assumed_account_note, key_policy, names_everyone, public_statement, statement_finding, statement_of, usage_actions,
-    via, witness_json, Via,
+    allow_elements, assumed_account_note, key_policy, names_directly, names_everyone, public_statement,
+    statement_finding, statement_of, usage_actions, via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
-use crate::eval::principal::PrincipalMatch;
 use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
 use crate::solve::{PrincipalKind, Witness};
@@ -102,15 +100,12 @@ declare_rule! {
 /// Per principal: the first action it gets this way, the statement and the request.
 type Access = BTreeMap<String, (String, PolicyId, usize, Witness)>;
 
-/// Principals (all, or those `among` keeps) allowed one of `actions` directly through a
-/// key-policy statement other than the account delegation.
-fn named_access(cx: &RuleContext<'_>, ki: usize, actions: &[&str], among: Option<crate::solve::Among<'_>>) -> Access {
+/// Principals (of those `among` keeps) allowed one of `actions` directly through a key-policy
+/// statement other than the account delegation.
+fn named_access(cx: &RuleContext<'_>, ki: usize, actions: &[&str], among: crate::solve::Among<'_>) -> Access {
     let mut out = Access::new();
     for action in actions {
-        let answer = match among {
-            Some(among) => Arc::new(cx.who_can_among(ki, action, among)),
-            None => cx.who_can(ki, action, true),
-        };
+        let answer = cx.who_can_among(ki, action, among);
         for e in &answer.principals {
             if e.transitive || e.kind == PrincipalKind::Public || out.contains_key(&e.principal) {
                 continue;
@@ -135,32 +130,15 @@ impl Rule for KeyUsageAndAdminCombined {
             let Some(kp) = key_policy(cx, key) else { continue };
             // Only principals an `Allow` statement for an administrative action names (or
             // admits through `*` or `NotPrincipal`) can get one other than by the delegation.
-            let statements: Vec<&crate::policy::model::Statement> = cx
-                .world
-                .policy(kp)
-                .map(|e| e.policy.statements.iter())
-                .into_iter()
-                .flatten()
-                .filter(|st| st.effect == crate::policy::model::Effect::Allow && !st.broken)
-                .filter(|st| ADMIN_ACTIONS.iter().any(|a| crate::eval::authorize::action_applies(st, a)))
-                .collect();
-            let elements: Vec<&crate::policy::model::Principals> =
-                statements.iter().filter_map(|st| st.principal.as_ref()).collect();
+            let elements = allow_elements(cx, key, ADMIN_ACTIONS, |_| true);
             let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
                 all.extend(p.named_accounts()?);
                 Some(all)
             });
-            let keep = |c: &crate::solve::Candidate| {
-                elements.iter().any(|p| {
-                    matches!(
-                        crate::eval::principal::match_principals(p, &c.caller, cx.world),
-                        PrincipalMatch::Direct | PrincipalMatch::DirectLimited
-                    )
-                })
-            };
+            let keep = |c: &crate::solve::Candidate| names_directly(cx, &elements, &c.caller);
             let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
             let among = crate::solve::Among { keep: &keep, accounts: named.is_some().then_some(&in_named) };
-            let admins = named_access(cx, ki, ADMIN_ACTIONS, Some(among));
+            let admins = named_access(cx, ki, ADMIN_ACTIONS, among);
             if admins.is_empty() {
                 continue;
             }
@@ -174,7 +152,7 @@ impl Rule for KeyUsageAndAdminCombined {
                 keep: &|c| admins.contains_key(&c.name),
                 accounts: Some(&|a| accounts.contains(a)),
             };
-            let users = named_access(cx, ki, usage_actions(key), Some(among));
+            let users = named_access(cx, ki, usage_actions(key), among);
             // Statements open to every account are KP104's.
             let public: Vec<(PolicyId, usize)> =
                 usage_actions(key).iter().filter_map(|a| public_statement(cx, ki, a)).collect();

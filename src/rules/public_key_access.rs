@@ -361,6 +361,37 @@ pub(super) fn names_everyone(cx: &RuleContext<'_>, statement: &Statement) -> boo
     statement.principal.as_ref().is_some_and(|p| match_principals(p, &anyone, cx.world) != PrincipalMatch::None)
 }
 
+/// The principal elements of the key policy's `Allow` statements that cover one of `actions`
+/// and that `keep` keeps.
+pub(super) fn allow_elements<'w>(
+    cx: &RuleContext<'w>,
+    key: &Key,
+    actions: &[&str],
+    keep: impl Fn(&Statement) -> bool,
+) -> Vec<&'w crate::policy::model::Principals> {
+    let world: &'w crate::world::World = cx.world;
+    let statements = key_policy(cx, key).and_then(|pid| world.policy(pid)).map(|e| e.policy.statements.iter());
+    statements
+        .into_iter()
+        .flatten()
+        .filter(|st| st.effect == Effect::Allow && !st.broken)
+        .filter(|st| actions.iter().any(|a| crate::eval::authorize::action_applies(st, a)) && keep(st))
+        .filter_map(|st| st.principal.as_ref())
+        .collect()
+}
+
+/// Does one of `elements` name the caller itself (`Direct` or `DirectLimited`: not through
+/// its account)?
+pub(super) fn names_directly(
+    cx: &RuleContext<'_>,
+    elements: &[&crate::policy::model::Principals],
+    caller: &Caller,
+) -> bool {
+    elements.iter().any(|p| {
+        matches!(match_principals(p, caller, cx.world), PrincipalMatch::Direct | PrincipalMatch::DirectLimited)
+    })
+}
+
 /// True when the key's account is not in the inputs and was assumed while reading a loose
 /// key policy (the reader records it among the world's assumptions).
 pub(super) fn key_account_assumed(cx: &RuleContext<'_>, key: &Key) -> bool {
