@@ -40,6 +40,8 @@ pub struct Domain {
     /// Per encryption-context key (lowercased): how many conditions and grant constraints
     /// name it (conditions through `kms:EncryptionContext:<k>`).
     pub ec_mentions: BTreeMap<String, usize>,
+    /// The encryption-context keys (lowercased) some condition names.
+    pub ec_in_conditions: BTreeSet<String>,
     /// Some condition is on `kms:EncryptionContextKeys`.
     pub ec_keys_condition: bool,
 }
@@ -68,6 +70,7 @@ impl Domain {
             self.uses_ec = true;
             let name = c.key.value.get(EC_PREFIX.len()..).unwrap_or(k).to_string();
             *self.ec_mentions.entry(name.to_lowercase()).or_default() += 1;
+            self.ec_in_conditions.insert(name.to_lowercase());
             let entry = self.ec.entry(name).or_default();
             for v in &values {
                 entry.extend(expand(v));
@@ -102,13 +105,16 @@ impl Domain {
 
     /// Must requests also try an encryption context holding the key twice, spelled in two
     /// cases (semantics.md §4.4, U6: `kms:EncryptionContext:<k>` then finds both values)?
-    /// Only when two conditions or grant constraints could look at that key (or a condition
-    /// looks at `kms:EncryptionContextKeys`): a lone condition sees the key's values only
-    /// through its own outcome, which single values already give both ways, and a lone grant
-    /// constraint is met by the exact pair, which single values already try.
+    /// Only when two conditions or grant constraints could look at that key, one of them a
+    /// condition (or a condition looks at `kms:EncryptionContextKeys`): a lone condition sees
+    /// the key's values only through its own outcome, which single values already give both
+    /// ways, and grant constraints compare keys exactly (§6.4), so to them the second spelling
+    /// is one more pair, which the extra pair (`keyproof-extra`) already tries.
     #[must_use]
     pub fn needs_case_variants(&self, lowercase_name: &str) -> bool {
-        self.ec_keys_condition || self.ec_mentions.get(lowercase_name).is_some_and(|n| *n > 1)
+        self.ec_keys_condition
+            || (self.ec_in_conditions.contains(lowercase_name)
+                && self.ec_mentions.get(lowercase_name).is_some_and(|n| *n > 1))
     }
 
     /// Adds the encryption-context pairs of a grant constraint.
