@@ -129,6 +129,15 @@ fn who_can_fixtures() {
                     failures.push(format!("{what}: transitive {got:?}, expected {t:?}"));
                 }
             }
+            // The transitive entries alone (solving only the direct entries they depend on)
+            // are the answer's.
+            if !q.direct {
+                let whole: Vec<&keyproof::solve::Entry> = ans.principals.iter().filter(|e| e.transitive).collect();
+                let alone = keyproof::solve::transitive_entries(&world, key, &q.action);
+                if serde_json::to_value(&whole).ok() != serde_json::to_value(&alone).ok() {
+                    failures.push(format!("{what}: transitive_entries differs from the answer's transitive entries"));
+                }
+            }
             if q.direct && ans.principals.iter().any(|e| e.transitive) {
                 failures.push(format!("{what}: a transitive entry in a direct-only answer"));
             }

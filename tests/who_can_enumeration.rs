@@ -35,7 +35,8 @@ use keyproof::eval::principal::Caller;
 use keyproof::ingest::{load_texts, LoadOptions};
 use keyproof::policy::model::Condition;
 use keyproof::solve::{
-    atom_condition, who_can, who_can_among, with_transitive, Among, Atom, Candidate, Query, OUTSIDE_ACCOUNT,
+    atom_condition, transitive_entries, who_can, who_can_among, with_transitive, Among, Atom, Candidate, Entry, Query,
+    OUTSIDE_ACCOUNT,
 };
 use keyproof::world::World;
 use serde_json::{json, Value};
@@ -539,6 +540,12 @@ fn check_world(seed: u64, verbose: bool) -> (Vec<String>, [usize; 4]) {
         let extended = with_transitive(&world, key, ans.clone());
         if serde_json::to_value(&whole).ok() != serde_json::to_value(&extended).ok() {
             fails.push(format!("{action}: the transitive answer is not the direct one extended"));
+        }
+        // The transitive entries alone, solving only the direct entries they depend on.
+        let transitive: Vec<&Entry> = whole.principals.iter().filter(|e| e.transitive).collect();
+        let alone = transitive_entries(&world, key, action);
+        if serde_json::to_value(&transitive).ok() != serde_json::to_value(&alone).ok() {
+            fails.push(format!("{action}: transitive_entries differs from the whole answer's transitive entries"));
         }
         // (a) every witness replays.
         for e in &ans.principals {

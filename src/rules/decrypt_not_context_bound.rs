@@ -8,7 +8,7 @@ use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::principal::PrincipalMatch;
 use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
-use crate::solve::{PrincipalKind, Witness};
+use crate::solve::{Among, Candidate, PrincipalKind, Witness};
 
 declare_rule! {
     /// ## What it does
@@ -97,18 +97,22 @@ impl Rule for DecryptNotContextBound {
             if key_policy(cx, key).is_none() || !usage_actions(key).contains(&"kms:Decrypt") {
                 continue;
             }
-            let answer = cx.who_can(ki, "kms:Decrypt", true);
             // The principal elements of the statements that can name a principal itself for
-            // `kms:Decrypt` (not everyone): a principal none of them names is not reported.
+            // `kms:Decrypt` (not everyone): only the principals they name are solved.
             let elements = allow_elements(cx, key, &["kms:Decrypt"], |st| !names_everyone(cx, st));
+            let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
+                all.extend(p.named_accounts()?);
+                Some(all)
+            });
+            let keep = |c: &Candidate| {
+                matches!(c.kind, PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Federated)
+                    && names_directly(cx, &elements, &c.caller)
+            };
+            let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
+            let among = Among { keep: &keep, accounts: named.is_some().then_some(&in_named) };
+            let answer = cx.who_can_among(ki, "kms:Decrypt", among);
             let mut by_statement: BTreeMap<(PolicyId, usize), (BTreeSet<String>, Witness)> = BTreeMap::new();
             for entry in &answer.principals {
-                if entry.transitive
-                    || !matches!(entry.kind, PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Federated)
-                    || !names_directly(cx, &elements, &entry.caller)
-                {
-                    continue;
-                }
                 let mut bare = entry.witness.clone();
                 bare.context.retain(|k, _| {
                     let k = k.to_ascii_lowercase();

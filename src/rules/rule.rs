@@ -336,6 +336,16 @@ impl<'a> RuleContext<'a> {
         self.memoize(id, Arc::new(answer))
     }
 
+    /// The transitive entries of [`RuleContext::who_can`]'s answer (not memoized): from the
+    /// memoized answer when there is one, else solving only the direct entries they depend on.
+    #[must_use]
+    pub fn transitive_entries(&self, key: usize, action: &str) -> Vec<crate::solve::Entry> {
+        match self.memoized(&(key, action.to_string(), false)) {
+            Some(a) => a.principals.iter().filter(|e| e.transitive).cloned().collect(),
+            None => crate::solve::transitive_entries(self.world, key, action),
+        }
+    }
+
     /// The direct entries of the principals `among` keeps: the memoized direct answer,
     /// filtered, when there is one; else solved for those principals only (and not memoized).
     /// For rules that look at a few principals of keys that many principals can use.

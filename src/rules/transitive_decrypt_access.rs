@@ -142,8 +142,7 @@ impl Rule for TransitiveDecryptAccess {
             if !matches!(key.policy, Some(PolicySlot::Known(_))) {
                 continue;
             }
-            let answer = cx.who_can(ki, "kms:Decrypt", false);
-            for e in answer.principals.iter().filter(|e| e.transitive) {
+            for e in &cx.transitive_entries(ki, "kms:Decrypt") {
                 let message = format!(
                     "{} can decrypt with `{}` without direct access: {}",
                     subject(e),

@@ -10,11 +10,12 @@
 //! evaluator allows it once that grant exists (once the policy allows everything): denies in
 //! the key policy, identity policies, boundaries, SCPs and RCPs still apply.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::candidates::Domain;
+use super::reach::Who;
 use super::{enumerate, solve_principal, solve_principal_with, Candidate, Entry, Hop, PrincipalKind};
 use crate::catalog::catalog;
 use crate::eval::authorize::{authorize_assume_role, Decision};
@@ -149,11 +150,121 @@ fn authorize_assume_role_assuming_iam(
     crate::eval::authorize::authorize_assume_role_with(world, caller, role, ctx, true)
 }
 
+/// The direct entries of a key's principals for one action, by principal name: either all of
+/// them, from a direct answer, or each solved when [`transitive_with`] first asks about it, so
+/// that only the principals transitive access depends on are solved (the roles with access,
+/// the would-be escalators, the assumers of those roles).
+pub(crate) struct Direct<'w> {
+    /// Solved so far (all of them when `lazy` is `None`); `None`: no direct access.
+    entries: HashMap<String, Option<Entry>>,
+    lazy: Option<Lazy<'w>>,
+}
+
+/// What a lazy [`Direct`] solves from: the candidates `who_can_among` would solve.
+struct Lazy<'w> {
+    world: &'w World,
+    key: usize,
+    action: String,
+    /// The users, roles and root users of the world the key's scope admits, by name.
+    whos: HashMap<String, Who>,
+    /// The other principals of the universe.
+    others: Vec<Candidate>,
+    scope: super::DirectScope,
+}
+
+impl<'w> Direct<'w> {
+    /// The entries of a direct answer (one per principal).
+    pub(crate) fn known(direct: &[Entry]) -> Self {
+        Direct { entries: direct.iter().map(|e| (e.principal.clone(), Some(e.clone()))).collect(), lazy: None }
+    }
+
+    /// Nothing solved yet: entries are solved when asked for.
+    pub(crate) fn lazy(world: &'w World, key: usize, action: &str) -> Self {
+        let r = super::reach::reach(world);
+        let whos = super::reach::KeyScope::new(world, key, action)
+            .admitted(world, r)
+            .into_iter()
+            .map(|w| (super::candidate_name(world, r, w), w))
+            .collect();
+        let lazy = Lazy {
+            world,
+            key,
+            action: action.to_string(),
+            whos,
+            others: super::universe_of(world, key, &[]),
+            scope: super::direct_scope(world, key),
+        };
+        Direct { entries: HashMap::new(), lazy: Some(lazy) }
+    }
+
+    /// The candidates of the universe named `name` that may reach the key, the world's first
+    /// (the order of `who_can_among`).
+    fn candidates(lazy: &Lazy<'_>, name: &str) -> Vec<Candidate> {
+        let r = super::reach::reach(lazy.world);
+        let who = lazy.whos.get(name).map(|w| super::candidate(lazy.world, r, *w));
+        who.into_iter()
+            .chain(lazy.others.iter().filter(|c| c.name == name).cloned())
+            .filter(|c| lazy.scope.may_reach(c))
+            .collect()
+    }
+
+    /// The entry `who_can_among` keeps for a name: the first by [`super::sort_entries`]'s rank.
+    fn solve(lazy: &Lazy<'_>, cands: &[Candidate]) -> Option<Entry> {
+        let mut found: Vec<Entry> = cands
+            .iter()
+            .filter_map(|c| {
+                super::solve_counted(lazy.world, lazy.key, &lazy.action, c, &BTreeMap::new(), &[], &mut false)
+            })
+            .collect();
+        super::sort_entries(&mut found);
+        found.into_iter().next()
+    }
+
+    /// Solves the names not solved yet, in parallel.
+    fn prefetch<'n>(&mut self, names: impl Iterator<Item = &'n str>) {
+        use rayon::prelude::*;
+        let Some(lazy) = &self.lazy else { return };
+        let mut missing: Vec<&str> = names.filter(|n| !self.entries.contains_key(*n)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let solved: Vec<(String, Option<Entry>)> =
+            missing.par_iter().map(|n| ((*n).to_string(), Self::solve(lazy, &Self::candidates(lazy, n)))).collect();
+        self.entries.extend(solved);
+    }
+
+    /// The direct entry of a principal.
+    fn get(&mut self, name: &str) -> Option<&Entry> {
+        self.prefetch(std::iter::once(name));
+        self.entries.get(name).and_then(Option::as_ref)
+    }
+
+    /// The roles with direct access.
+    fn roles(&mut self) -> Vec<String> {
+        if let Some(lazy) = &self.lazy {
+            let names: Vec<String> = lazy
+                .whos
+                .iter()
+                .filter(|(_, w)| matches!(w, Who::Role(_)))
+                .map(|(n, _)| n.clone())
+                .chain(lazy.others.iter().filter(|c| c.kind == PrincipalKind::Role).map(|c| c.name.clone()))
+                .collect();
+            self.prefetch(names.iter().map(String::as_str));
+        }
+        self.entries.values().flatten().filter(|e| e.kind == PrincipalKind::Role).map(|e| e.principal.clone()).collect()
+    }
+}
+
 /// Transitive entries: principals without direct access that reach it through role chains or
 /// escalation. `direct` are the direct entries.
 #[must_use]
 pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> Vec<Entry> {
-    let mut have: BTreeMap<String, Entry> = direct.iter().map(|e| (e.principal.clone(), e.clone())).collect();
+    transitive_with(world, key, action, &mut Direct::known(direct))
+}
+
+/// [`transitive`], asking `direct` for the direct entries it needs.
+pub(crate) fn transitive_with(world: &World, key: usize, action: &str, direct: &mut Direct<'_>) -> Vec<Entry> {
+    // The transitive entries found so far, by principal.
+    let mut have: BTreeMap<String, Entry> = BTreeMap::new();
     let mut out = Vec::new();
     let key_arn = world.keys.get(key).map(|k| k.arn.clone()).unwrap_or_default();
     let reach = super::reach::reach(world);
@@ -181,13 +292,19 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
     whos.sort_unstable();
     whos.dedup();
     let universe = super::universe_of(world, key, &whos);
+    // Principals with direct access do not need to escalate.
+    direct.prefetch(universe.iter().filter(|c| scope.may_reach(c)).map(|c| c.name.as_str()));
+    let mut escalators: Vec<(usize, &Candidate)> = Vec::new();
+    for (i, cand) in universe.iter().enumerate() {
+        if scope.may_reach(cand) && direct.get(&cand.name).is_none() {
+            escalators.push((i, cand));
+        }
+    }
     let steps: Vec<(usize, Option<Entry>, Option<Entry>)> = {
         use rayon::prelude::*;
-        universe
+        escalators
             .par_iter()
-            .enumerate()
-            .filter(|(_, cand)| !have.contains_key(&cand.name) && scope.may_reach(cand))
-            .map(|(i, cand)| {
+            .map(|&(i, cand)| {
                 let grant = grantable
                     .then(|| {
                         let fixed: BTreeMap<String, CtxValue> = [
@@ -252,8 +369,10 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
     let mut node = |g: &mut DiGraph<String, String>, name: &str| -> NodeIndex {
         *nodes.entry(name.to_string()).or_insert_with(|| g.add_node(name.to_string()))
     };
-    let mut queue: VecDeque<(String, usize)> =
-        have.values().filter(|e| e.kind == PrincipalKind::Role).map(|e| (e.principal.clone(), 0)).collect();
+    let mut roles = direct.roles();
+    roles.extend(have.values().filter(|e| e.kind == PrincipalKind::Role).map(|e| e.principal.clone()));
+    roles.sort_unstable();
+    let mut queue: VecDeque<(String, usize)> = roles.into_iter().map(|r| (r, 0)).collect();
     let mut visited: BTreeSet<String> = queue.iter().map(|(n, _)| n.clone()).collect();
     // Principals outside the world's users, roles and root users (abstract accounts, sessions,
     // services, `*`): few, asked directly; the others come from the per-role cache.
@@ -264,7 +383,7 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
         }
         let Some(ri) = world.role_index_by_arn(&target) else { continue };
         let Some(role) = world.roles.get(ri) else { continue };
-        let Some(target_entry) = have.get(&target).cloned() else { continue };
+        let Some(target_entry) = have.get(&target).or_else(|| direct.get(&target)).cloned() else { continue };
         let trusted = trusted_accounts(world, role);
         let mut assumers: Vec<(Candidate, String)> = reach
             .assumers(world, ri)
@@ -282,6 +401,9 @@ pub fn transitive(world: &World, key: usize, action: &str, direct: &[Entry]) -> 
                 })
                 .filter_map(|c| can_assume(world, c, role).map(|r| (c.clone(), r))),
         );
+        // Only principals without access of their own reach the key through the role.
+        direct.prefetch(assumers.iter().map(|(c, _)| c.name.as_str()));
+        assumers.retain(|(c, _)| direct.get(&c.name).is_none());
         for (cand, reference) in &assumers {
             let reference = reference.clone();
             if have.contains_key(&cand.name) {

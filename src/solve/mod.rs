@@ -262,13 +262,26 @@ pub fn universe(world: &World, key: usize) -> Vec<Candidate> {
 /// The candidate for a user, role or root user of the world.
 #[must_use]
 pub fn candidate(world: &World, reach: &reach::Reach, who: reach::Who) -> Candidate {
-    let caller = reach.caller(world, who);
-    let (name, kind) = match who {
-        reach::Who::User(i) => (world.users.get(i).map(|u| u.arn.clone()).unwrap_or_default(), PrincipalKind::User),
-        reach::Who::Role(i) => (world.roles.get(i).map(|r| r.arn.clone()).unwrap_or_default(), PrincipalKind::Role),
-        reach::Who::Root(_) => (caller.arn(), PrincipalKind::Root),
+    let kind = match who {
+        reach::Who::User(_) => PrincipalKind::User,
+        reach::Who::Role(_) => PrincipalKind::Role,
+        reach::Who::Root(_) => PrincipalKind::Root,
     };
-    Candidate { name, kind, caller, assume_identity_allows: false }
+    Candidate {
+        name: candidate_name(world, reach, who),
+        kind,
+        caller: reach.caller(world, who),
+        assume_identity_allows: false,
+    }
+}
+
+/// The name of [`candidate`] (its entry's principal) without building the rest.
+fn candidate_name(world: &World, reach: &reach::Reach, who: reach::Who) -> String {
+    match who {
+        reach::Who::User(i) => world.users.get(i).map(|u| u.arn.clone()).unwrap_or_default(),
+        reach::Who::Role(i) => world.roles.get(i).map(|r| r.arn.clone()).unwrap_or_default(),
+        reach::Who::Root(_) => reach.caller(world, who).arn(),
+    }
 }
 
 /// The universe with the users, roles and root users of the world limited to `whos` (the other
@@ -1085,6 +1098,17 @@ pub fn with_transitive(world: &World, key: usize, mut answer: Answer) -> Answer 
     answer.principals.extend(extra);
     sort_entries(&mut answer.principals);
     answer
+}
+
+/// The transitive entries of [`who_can`]'s answer, in its order, solving only the direct
+/// entries they depend on (the roles with access, the would-be escalators and the assumers of
+/// those roles) instead of every principal's.
+#[must_use]
+pub fn transitive_entries(world: &World, key: usize, action: &str) -> Vec<Entry> {
+    let action = canonical_action(if action.is_empty() { "kms:Decrypt" } else { action });
+    let mut entries = graph::transitive_with(world, key, &action, &mut graph::Direct::lazy(world, key, &action));
+    sort_entries(&mut entries);
+    entries
 }
 
 /// One entry per name, sorted: direct before transitive; for `arn:aws:iam::ACCT:root` of an
