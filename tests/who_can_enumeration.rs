@@ -35,8 +35,8 @@ use keyproof::eval::principal::Caller;
 use keyproof::ingest::{load_texts, LoadOptions};
 use keyproof::policy::model::Condition;
 use keyproof::solve::{
-    atom_condition, transitive_entries, who_can, who_can_among, with_transitive, Among, Atom, Candidate, Entry, Query,
-    OUTSIDE_ACCOUNT,
+    allows, atom_condition, solve_principal, transitive_entries, universe, who_can, who_can_among, with_transitive,
+    Among, Atom, Candidate, Entry, Query, OUTSIDE_ACCOUNT,
 };
 use keyproof::world::World;
 use serde_json::{json, Value};
@@ -540,6 +540,12 @@ fn check_world(seed: u64, verbose: bool) -> (Vec<String>, [usize; 4]) {
         let extended = with_transitive(&world, key, ans.clone());
         if serde_json::to_value(&whole).ok() != serde_json::to_value(&extended).ok() {
             fails.push(format!("{action}: the transitive answer is not the direct one extended"));
+        }
+        // `allows` says whether a principal of the universe gets an entry.
+        for c in universe(&world, key) {
+            if allows(&world, key, action, &c) != solve_principal(&world, key, action, &c).is_some() {
+                fails.push(format!("{action}: `allows` disagrees with the entry of {}", c.name));
+            }
         }
         // The transitive entries alone, solving only the direct entries they depend on.
         let transitive: Vec<&Entry> = whole.principals.iter().filter(|e| e.transitive).collect();

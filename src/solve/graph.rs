@@ -150,13 +150,16 @@ fn authorize_assume_role_assuming_iam(
     crate::eval::authorize::authorize_assume_role_with(world, caller, role, ctx, true)
 }
 
-/// The direct entries of a key's principals for one action, by principal name: either all of
-/// them, from a direct answer, or each solved when [`transitive_with`] first asks about it, so
-/// that only the principals transitive access depends on are solved (the roles with access,
-/// the would-be escalators, the assumers of those roles).
+/// The direct access of a key's principals for one action, by principal name: either all of
+/// it, from a direct answer, or each principal solved when [`transitive_with`] first asks
+/// about it, so that only the principals transitive access depends on are solved (the roles
+/// with access, the would-be escalators, the assumers of those roles), and their entries built
+/// only where a transitive entry copies them.
 pub(crate) struct Direct<'w> {
-    /// Solved so far (all of them when `lazy` is `None`); `None`: no direct access.
+    /// Entries built so far (all of them when `lazy` is `None`); `None`: no direct access.
     entries: HashMap<String, Option<Entry>>,
+    /// Whether a principal has direct access, where its entry was not built.
+    allowed: HashMap<String, bool>,
     lazy: Option<Lazy<'w>>,
 }
 
@@ -172,13 +175,45 @@ struct Lazy<'w> {
     scope: super::DirectScope,
 }
 
+impl<'w> Lazy<'w> {
+    /// The candidates of the universe named `name` that may reach the key, the world's first
+    /// (the order of `who_can_among`).
+    fn candidates(&self, name: &str) -> Vec<Candidate> {
+        let r = super::reach::reach(self.world);
+        let who = self.whos.get(name).map(|w| super::candidate(self.world, r, *w));
+        who.into_iter()
+            .chain(self.others.iter().filter(|c| c.name == name).cloned())
+            .filter(|c| self.scope.may_reach(c))
+            .collect()
+    }
+
+    /// The entry `who_can_among` keeps for a name: the first by [`super::sort_entries`]'s rank.
+    fn entry(&self, name: &str) -> Option<Entry> {
+        let mut found: Vec<Entry> = self
+            .candidates(name)
+            .iter()
+            .filter_map(|c| {
+                super::solve_counted(self.world, self.key, &self.action, c, &BTreeMap::new(), &[], &mut false)
+            })
+            .collect();
+        super::sort_entries(&mut found);
+        found.into_iter().next()
+    }
+
+    /// Whether [`Lazy::entry`] would give an entry.
+    fn allows(&self, name: &str) -> bool {
+        self.candidates(name).iter().any(|c| super::allows(self.world, self.key, &self.action, c))
+    }
+}
+
 impl<'w> Direct<'w> {
     /// The entries of a direct answer (one per principal).
     pub(crate) fn known(direct: &[Entry]) -> Self {
-        Direct { entries: direct.iter().map(|e| (e.principal.clone(), Some(e.clone()))).collect(), lazy: None }
+        let entries = direct.iter().map(|e| (e.principal.clone(), Some(e.clone()))).collect();
+        Direct { entries, allowed: HashMap::new(), lazy: None }
     }
 
-    /// Nothing solved yet: entries are solved when asked for.
+    /// Nothing solved yet: principals are solved when asked about.
     pub(crate) fn lazy(world: &'w World, key: usize, action: &str) -> Self {
         let r = super::reach::reach(world);
         let whos = super::reach::KeyScope::new(world, key, action)
@@ -194,63 +229,62 @@ impl<'w> Direct<'w> {
             others: super::universe_of(world, key, &[]),
             scope: super::direct_scope(world, key),
         };
-        Direct { entries: HashMap::new(), lazy: Some(lazy) }
+        Direct { entries: HashMap::new(), allowed: HashMap::new(), lazy: Some(lazy) }
     }
 
-    /// The candidates of the universe named `name` that may reach the key, the world's first
-    /// (the order of `who_can_among`).
-    fn candidates(lazy: &Lazy<'_>, name: &str) -> Vec<Candidate> {
-        let r = super::reach::reach(lazy.world);
-        let who = lazy.whos.get(name).map(|w| super::candidate(lazy.world, r, *w));
-        who.into_iter()
-            .chain(lazy.others.iter().filter(|c| c.name == name).cloned())
-            .filter(|c| lazy.scope.may_reach(c))
-            .collect()
-    }
-
-    /// The entry `who_can_among` keeps for a name: the first by [`super::sort_entries`]'s rank.
-    fn solve(lazy: &Lazy<'_>, cands: &[Candidate]) -> Option<Entry> {
-        let mut found: Vec<Entry> = cands
-            .iter()
-            .filter_map(|c| {
-                super::solve_counted(lazy.world, lazy.key, &lazy.action, c, &BTreeMap::new(), &[], &mut false)
-            })
-            .collect();
-        super::sort_entries(&mut found);
-        found.into_iter().next()
-    }
-
-    /// Solves the names not solved yet, in parallel.
+    /// Decides, in parallel, whether the principals not decided yet have direct access.
     fn prefetch<'n>(&mut self, names: impl Iterator<Item = &'n str>) {
         use rayon::prelude::*;
         let Some(lazy) = &self.lazy else { return };
-        let mut missing: Vec<&str> = names.filter(|n| !self.entries.contains_key(*n)).collect();
+        let mut missing: Vec<&str> =
+            names.filter(|n| !self.entries.contains_key(*n) && !self.allowed.contains_key(*n)).collect();
         missing.sort_unstable();
         missing.dedup();
-        let solved: Vec<(String, Option<Entry>)> =
-            missing.par_iter().map(|n| ((*n).to_string(), Self::solve(lazy, &Self::candidates(lazy, n)))).collect();
-        self.entries.extend(solved);
+        let decided: Vec<(String, bool)> = missing.par_iter().map(|n| ((*n).to_string(), lazy.allows(n))).collect();
+        self.allowed.extend(decided);
+    }
+
+    /// Has the principal direct access?
+    fn has(&mut self, name: &str) -> bool {
+        self.prefetch(std::iter::once(name));
+        match self.entries.get(name) {
+            Some(e) => e.is_some(),
+            None => self.allowed.get(name).copied().unwrap_or(false),
+        }
     }
 
     /// The direct entry of a principal.
     fn get(&mut self, name: &str) -> Option<&Entry> {
-        self.prefetch(std::iter::once(name));
+        if !self.entries.contains_key(name) {
+            let entry = match &self.lazy {
+                Some(lazy) if self.allowed.get(name) != Some(&false) => lazy.entry(name),
+                _ => None,
+            };
+            self.entries.insert(name.to_string(), entry);
+        }
         self.entries.get(name).and_then(Option::as_ref)
     }
 
     /// The roles with direct access.
     fn roles(&mut self) -> Vec<String> {
-        if let Some(lazy) = &self.lazy {
-            let names: Vec<String> = lazy
-                .whos
-                .iter()
-                .filter(|(_, w)| matches!(w, Who::Role(_)))
-                .map(|(n, _)| n.clone())
-                .chain(lazy.others.iter().filter(|c| c.kind == PrincipalKind::Role).map(|c| c.name.clone()))
+        let Some(lazy) = &self.lazy else {
+            return self
+                .entries
+                .values()
+                .flatten()
+                .filter(|e| e.kind == PrincipalKind::Role)
+                .map(|e| e.principal.clone())
                 .collect();
-            self.prefetch(names.iter().map(String::as_str));
-        }
-        self.entries.values().flatten().filter(|e| e.kind == PrincipalKind::Role).map(|e| e.principal.clone()).collect()
+        };
+        let names: Vec<String> = lazy
+            .whos
+            .iter()
+            .filter(|(_, w)| matches!(w, Who::Role(_)))
+            .map(|(n, _)| n.clone())
+            .chain(lazy.others.iter().filter(|c| c.kind == PrincipalKind::Role).map(|c| c.name.clone()))
+            .collect();
+        self.prefetch(names.iter().map(String::as_str));
+        names.into_iter().filter(|n| self.has(n)).collect()
     }
 }
 
@@ -296,7 +330,7 @@ pub(crate) fn transitive_with(world: &World, key: usize, action: &str, direct: &
     direct.prefetch(universe.iter().filter(|c| scope.may_reach(c)).map(|c| c.name.as_str()));
     let mut escalators: Vec<(usize, &Candidate)> = Vec::new();
     for (i, cand) in universe.iter().enumerate() {
-        if scope.may_reach(cand) && direct.get(&cand.name).is_none() {
+        if scope.may_reach(cand) && !direct.has(&cand.name) {
             escalators.push((i, cand));
         }
     }
@@ -383,7 +417,6 @@ pub(crate) fn transitive_with(world: &World, key: usize, action: &str, direct: &
         }
         let Some(ri) = world.role_index_by_arn(&target) else { continue };
         let Some(role) = world.roles.get(ri) else { continue };
-        let Some(target_entry) = have.get(&target).or_else(|| direct.get(&target)).cloned() else { continue };
         let trusted = trusted_accounts(world, role);
         let mut assumers: Vec<(Candidate, String)> = reach
             .assumers(world, ri)
@@ -403,7 +436,11 @@ pub(crate) fn transitive_with(world: &World, key: usize, action: &str, direct: &
         );
         // Only principals without access of their own reach the key through the role.
         direct.prefetch(assumers.iter().map(|(c, _)| c.name.as_str()));
-        assumers.retain(|(c, _)| direct.get(&c.name).is_none());
+        assumers.retain(|(c, _)| !direct.has(&c.name));
+        if assumers.is_empty() {
+            continue;
+        }
+        let Some(target_entry) = have.get(&target).or_else(|| direct.get(&target)).cloned() else { continue };
         for (cand, reference) in &assumers {
             let reference = reference.clone();
             if have.contains_key(&cand.name) {

@@ -581,6 +581,70 @@ fn solve_counted(
     absent: &[&str],
     shortened: &mut bool,
 ) -> Option<Entry> {
+    let Requests { k, action, implied, docs, assignments, mut req } =
+        requests(world, key, action, cand, fixed, absent, shortened)?;
+    let mut allowed: Vec<(&BTreeMap<String, CtxValue>, Vec<Reason>)> = Vec::new();
+    let mut denied = None;
+    for a in &assignments {
+        req.context = context_of(a);
+        let resp = authorize(world, &req);
+        if resp.decision == Decision::Allow {
+            allowed.push((a, resp.reasons));
+        } else if denied.is_none() {
+            denied = Some(a);
+        }
+    }
+    let witness = |a: &BTreeMap<String, CtxValue>| Witness {
+        principal: cand.caller.arn(),
+        action: action.clone(),
+        context: a.clone(),
+        assume_identity_allows: cand.assume_identity_allows,
+    };
+    let (first, reasons) = allowed.first()?;
+    let first = witness(first);
+    let unconditional = denied.is_none();
+    let conditions =
+        if unconditional { vec![Vec::new()] } else { dnf(world, k, &action, cand, &docs, &implied, &allowed) };
+    let condition_text = dnf_text(&conditions);
+    let path = vec![direct_hop(world, &cand.name, &k.arn, reasons)];
+    Some(Entry {
+        principal: cand.name.clone(),
+        kind: cand.kind,
+        unconditional,
+        conditions,
+        condition_text,
+        path,
+        witness: first,
+        counter_example: denied.map(witness),
+        transitive: false,
+        caller: cand.caller.clone(),
+    })
+}
+
+/// The candidate requests of a principal.
+struct Requests<'w> {
+    k: &'w crate::world::Key,
+    /// The canonical action.
+    action: String,
+    /// The context keys the world implies for the caller.
+    implied: Context,
+    docs: Docs<'w>,
+    /// The candidate contexts, in order.
+    assignments: Vec<BTreeMap<String, CtxValue>>,
+    /// The request, its context to be replaced per candidate.
+    req: Request,
+}
+
+/// The candidate requests of a principal, `None` when no statement or grant could let it in.
+fn requests<'w>(
+    world: &'w World,
+    key: usize,
+    action: &str,
+    cand: &Candidate,
+    fixed: &BTreeMap<String, CtxValue>,
+    absent: &[&str],
+    shortened: &mut bool,
+) -> Option<Requests<'w>> {
     let k = world.keys.get(key)?;
     let action = canonical_action(action);
     let mut implied = Context::new();
@@ -619,7 +683,7 @@ fn solve_counted(
         a.extend(fixed.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     // One request, its context replaced per candidate; witnesses are built for the answer only.
-    let mut req = Request {
+    let req = Request {
         caller: cand.caller.clone(),
         action: action.clone(),
         key,
@@ -629,41 +693,21 @@ fn solve_counted(
         grant_id: None,
         assume_identity_allows: cand.assume_identity_allows,
     };
-    let mut allowed: Vec<(&BTreeMap<String, CtxValue>, Vec<Reason>)> = Vec::new();
-    let mut denied = None;
-    for a in &assignments {
-        req.context = context_of(a);
-        let resp = authorize(world, &req);
-        if resp.decision == Decision::Allow {
-            allowed.push((a, resp.reasons));
-        } else if denied.is_none() {
-            denied = Some(a);
-        }
-    }
-    let witness = |a: &BTreeMap<String, CtxValue>| Witness {
-        principal: cand.caller.arn(),
-        action: action.clone(),
-        context: a.clone(),
-        assume_identity_allows: cand.assume_identity_allows,
+    Some(Requests { k, action, implied, docs, assignments, req })
+}
+
+/// Is some request of the principal allowed? Whether [`solve_principal`] gives an entry,
+/// without building it: stops at the first allowed request.
+#[must_use]
+pub fn allows(world: &World, key: usize, action: &str, cand: &Candidate) -> bool {
+    let Some(Requests { assignments, mut req, .. }) =
+        requests(world, key, action, cand, &BTreeMap::new(), &[], &mut false)
+    else {
+        return false;
     };
-    let (first, reasons) = allowed.first()?;
-    let first = witness(first);
-    let unconditional = denied.is_none();
-    let conditions =
-        if unconditional { vec![Vec::new()] } else { dnf(world, k, &action, cand, &docs, &implied, &allowed) };
-    let condition_text = dnf_text(&conditions);
-    let path = vec![direct_hop(world, &cand.name, &k.arn, reasons)];
-    Some(Entry {
-        principal: cand.name.clone(),
-        kind: cand.kind,
-        unconditional,
-        conditions,
-        condition_text,
-        path,
-        witness: first,
-        counter_example: denied.map(witness),
-        transitive: false,
-        caller: cand.caller.clone(),
+    assignments.iter().any(|a| {
+        req.context = context_of(a);
+        authorize(world, &req).decision == Decision::Allow
     })
 }
 
