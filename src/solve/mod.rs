@@ -1108,16 +1108,24 @@ pub fn who_can_among(world: &World, key: usize, action: &str, among: Among<'_>) 
     };
     let r = reach::reach(world);
     let scope = reach::KeyScope::new(world, key, &action);
-    let universe = universe_of(world, key, &scope.admitted_in(world, r, among.accounts));
     let direct = direct_scope(world, key);
-    let solved: Vec<(Option<Entry>, bool)> = universe
+    let kept = |c: &Candidate| direct.may_reach(c) && (among.keep)(c);
+    let solve = |c: &Candidate| {
+        let mut shortened = false;
+        let entry = solve_counted(world, key, &action, c, &BTreeMap::new(), &[], &mut shortened);
+        (entry, shortened)
+    };
+    // The universe (`universe_of` the principals the scope admits), kept principals only: the
+    // world's users, roles and root users are kept before the scope is asked about them.
+    let others = universe_of(world, key, &[]);
+    let solved: Vec<(Option<Entry>, bool)> = scope
+        .pool(world, r, among.accounts)
         .par_iter()
-        .filter(|c| direct.may_reach(c) && (among.keep)(c))
-        .map(|c| {
-            let mut shortened = false;
-            let entry = solve_counted(world, key, &action, c, &BTreeMap::new(), &[], &mut shortened);
-            (entry, shortened)
+        .filter_map(|w| {
+            let c = candidate(world, r, *w);
+            (kept(&c) && scope.admits(world, r, *w)).then(|| solve(&c))
         })
+        .chain(others.par_iter().filter(|c| kept(c)).map(solve))
         .collect();
     let shortened = solved.iter().any(|(_, s)| *s);
     let mut entries: Vec<Entry> = solved.into_iter().filter_map(|(e, _)| e).collect();

@@ -496,17 +496,15 @@ impl<'w> KeyScope<'w> {
     /// statements can name a key of the key's account for the action ([`Reach::touching_for`]).
     #[must_use]
     pub fn admitted(&self, world: &World, reach: &Reach) -> Vec<Who> {
-        self.admitted_in(world, reach, None)
+        let mut pool = self.pool(world, reach, None);
+        pool.retain(|w| self.admits(world, reach, *w));
+        pool
     }
 
-    /// [`KeyScope::admitted`] of the accounts `accounts` admits (all when `None`).
+    /// The users, roles and root users of the accounts `accounts` admits (all when `None`)
+    /// that [`KeyScope::admits`] needs to look at (in order): every one it admits is among them.
     #[must_use]
-    pub fn admitted_in(
-        &self,
-        world: &World,
-        reach: &Reach,
-        accounts: Option<&(dyn Fn(&str) -> bool + Sync)>,
-    ) -> Vec<Who> {
+    pub fn pool(&self, world: &World, reach: &Reach, accounts: Option<&(dyn Fn(&str) -> bool + Sync)>) -> Vec<Who> {
         let in_accounts = |w: &Who| accounts.is_none_or(|f| f(reach.account(world, *w)));
         if !self.prune {
             let mut all = reach.everyone();
@@ -534,7 +532,6 @@ impl<'w> KeyScope<'w> {
         pool.retain(in_accounts);
         pool.sort_unstable();
         pool.dedup();
-        pool.retain(|w| self.admits(world, reach, *w));
         pool
     }
 
