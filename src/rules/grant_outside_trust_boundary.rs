@@ -69,11 +69,12 @@ declare_rule! {
 
 impl Rule for GrantOutsideTrustBoundary {
     fn check(&self, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
+        let org = org_accounts(cx);
         for (key, g) in grants(cx) {
             let Some(account) = Arn::parse(&g.grantee).map(|a| a.account).filter(|a| is_account_id(a)) else {
                 continue;
             };
-            if boundary(cx, key).contains(account) {
+            if inside_boundary(cx, &org, key, account) {
                 continue;
             }
             let ops = g.operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
@@ -92,17 +93,17 @@ impl Rule for GrantOutsideTrustBoundary {
     }
 }
 
-/// The key's account, its organization's accounts (when the key's account is in the known
-/// organization), and the configured trusted accounts.
-fn boundary<'a>(cx: &'a RuleContext<'_>, key: &'a Key) -> BTreeSet<&'a str> {
-    let mut out: BTreeSet<&str> = BTreeSet::from([key.account.as_str()]);
-    if let Some(org) = &cx.world.org {
-        let member = org.accounts.contains(&key.account) || org.management_account.as_deref() == Some(&key.account);
-        if member {
-            out.extend(org.accounts.iter().map(String::as_str));
-            out.extend(org.management_account.as_deref());
-        }
-    }
-    out.extend(cx.settings.trusted_accounts.iter().map(String::as_str));
-    out
+/// The accounts of the known organization, its management account included.
+fn org_accounts<'a>(cx: &'a RuleContext<'_>) -> BTreeSet<&'a str> {
+    let org = cx.world.org.iter();
+    org.flat_map(|o| o.accounts.iter().map(String::as_str).chain(o.management_account.as_deref())).collect()
+}
+
+/// Is `account` inside the key's trust boundary: the key's account, its organization's
+/// accounts (when the key's account is in the known organization, `org`), and the configured
+/// trusted accounts?
+fn inside_boundary(cx: &RuleContext<'_>, org: &BTreeSet<&str>, key: &Key, account: &str) -> bool {
+    account == key.account
+        || (org.contains(key.account.as_str()) && org.contains(account))
+        || cx.settings.trusted_accounts.iter().any(|a| a == account)
 }
