@@ -169,7 +169,7 @@ const FOREIGN_ACCOUNT: &str = crate::solve::OUTSIDE_ACCOUNT;
 
 /// A key that exists nowhere: no policy names it, it has no tags and no aliases.
 pub(super) fn probe_key(world: &World, account: &str, region: &str) -> Key {
-    let partition = world.keys.iter().find(|k| k.account == account).map_or("aws", |k| partition_of(&k.arn));
+    let partition = world.first_key_of(account).map_or("aws", |k| partition_of(&k.arn));
     Key {
         arn: format!("arn:{partition}:kms:{region}:{account}:key/{PROBE_KEY_ID}"),
         id: PROBE_KEY_ID.to_string(),

@@ -506,6 +506,8 @@ pub struct Index {
     /// Grantee and retiring-principal strings, classified once.
     grantees: FastMap<String, crate::policy::model::PrincipalRef>,
     roles_by_arn: FastMap<String, usize>,
+    /// account → the index of its first key.
+    first_key: FastMap<String, usize>,
     aliases: BTreeMap<(String, String, String), Vec<String>>,
     /// Some statement of the world reads `aws:userid` (as a condition key or a variable).
     mentions_userid: bool,
@@ -659,6 +661,9 @@ impl World {
             for (i, g) in self.groups.iter().enumerate() {
                 ix.groups.entry(g.account.clone()).or_default().entry(g.name.clone()).or_insert(i);
             }
+            for (i, k) in self.keys.iter().enumerate() {
+                ix.first_key.entry(k.account.clone()).or_insert(i);
+            }
             for g in self.keys.iter().flat_map(|k| k.grants.iter().flatten()) {
                 for p in std::iter::once(&g.grantee).chain(g.retiring.iter()) {
                     if !ix.grantees.contains_key(p) {
@@ -782,6 +787,12 @@ impl World {
     #[must_use]
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {
         self.user_index(account, name).and_then(|i| self.users.get(i))
+    }
+
+    /// The first key of an account, in input order.
+    #[must_use]
+    pub fn first_key_of(&self, account: &str) -> Option<&Key> {
+        self.index().first_key.get(account).and_then(|i| self.keys.get(*i))
     }
 
     /// A group by account and name.
