@@ -1,4 +1,5 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::iam_decrypt_on_all_keys::{
     action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller, probe_key,
@@ -219,8 +220,44 @@ fn singles_out(world: &World, docs: &[PolicyId]) -> Option<BTreeSet<String>> {
 
 /// Every user and role of the world with its identity documents, then one holder per loose
 /// identity policy.
-/// [`holders`], built once per run ([`RuleContext::shared`]).
-pub(super) struct Holders(pub Vec<Holder>);
+/// [`holders`], built once per run ([`RuleContext::shared`]), with the order of each account's
+/// candidates ([`Holders::order`]).
+pub(super) struct Holders(pub Vec<Holder>, Mutex<HashMap<String, Arc<[usize]>>>);
+
+impl Holders {
+    pub(super) fn new(world: &World) -> Self {
+        Holders(holders(world), Mutex::default())
+    }
+
+    /// The holders (positions in `self.0`) that may allow something on a key of `account` and
+    /// not alike on every key of it, in order: those with an identity statement that could name
+    /// a key of the account ([`crate::solve::reach::Reach::touching`]) and the loose documents,
+    /// the ones that cannot single out a key of the account left out. Built once per account.
+    fn order(&self, world: &World, account: &str) -> Arc<[usize]> {
+        let cache = |m: &Mutex<HashMap<String, Arc<[usize]>>>| {
+            m.lock().unwrap_or_else(PoisonError::into_inner).get(account).cloned()
+        };
+        if let Some(order) = cache(&self.1) {
+            return order;
+        }
+        let (nu, nr) = (world.users.len(), world.roles.len());
+        let mut order: Vec<usize> = crate::solve::reach::reach(world)
+            .touching(account)
+            .filter_map(|w| match w {
+                Who::User(i) => Some(i),
+                Who::Role(i) => Some(nu + i),
+                Who::Root(_) => None,
+            })
+            .collect();
+        order.sort_unstable();
+        order.dedup();
+        order.extend(nu + nr..self.0.len());
+        order.retain(|i| self.0.get(*i).is_some_and(|h| h.may_single_out(account)));
+        let order: Arc<[usize]> = order.into();
+        let mut m = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(m.entry(account.to_string()).or_insert(order))
+    }
+}
 
 pub(super) fn holders(world: &World) -> Vec<Holder> {
     let mut out = Vec::new();
@@ -363,32 +400,19 @@ impl OneSided<'_> {
 /// account at all. In both cases the who-can answer must confirm the holder lacks the access.
 pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneSided<'w>> {
     let world: &'w World = cx.world;
-    let holders = cx.shared(|| Holders(holders(world)));
-    let holders = &holders.0;
+    let shared = cx.shared(|| Holders::new(world));
+    let holders = &shared.0;
     let actions = key_actions(side == Side::CrossAccount);
     let mut found: BTreeMap<(usize, PolicyId, usize), OneSided<'w>> = BTreeMap::new();
-    let reach = crate::solve::reach::reach(world);
-    let (nu, nr) = (world.users.len(), world.roles.len());
     for (ki, key) in cx.keys() {
         let Some(PolicySlot::Known(kp_id)) = &key.policy else { continue };
         let Some(kp) = world.policy(*kp_id) else { continue };
         let probe = probe_key(world, &key.account, &key.region);
         // Only holders with an identity statement that could name a key of this account (the
-        // others allow nothing on it), and the loose documents.
-        let mut order: Vec<usize> = reach
-            .touching(&key.account)
-            .filter_map(|w| match w {
-                Who::User(i) => Some(i),
-                Who::Role(i) => Some(nu + i),
-                Who::Root(_) => None,
-            })
-            .collect();
-        order.sort_unstable();
-        order.dedup();
-        order.extend(nu + nr..holders.len());
-        // A holder whose statements are judged alike for every key of this account allows
-        // nothing on this key that it does not allow on any key: no one-sided allow on it.
-        order.retain(|i| holders.get(*i).is_some_and(|h| h.may_single_out(&key.account)));
+        // others allow nothing on it), and the loose documents; a holder whose statements are
+        // judged alike for every key of this account allows nothing on this key that it does
+        // not allow on any key: no one-sided allow on it.
+        let order = shared.order(world, &key.account);
         // Statements whose verdict does not depend on the caller (no key conditions, no
         // variables in the resource) are judged once per key; documents made only of such
         // statements that do not single out this key are skipped for every later holder.

@@ -3,7 +3,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::iam_decrypt_on_all_keys::{
     action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller,
 };
-use super::inert_iam_grant::{holders, key_actions, one_sided_allows, Holder, Holders, Side};
+use super::inert_iam_grant::{key_actions, one_sided_allows, Holder, Holders, Side};
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::authorize::{statement_applies, StatementQuery};
 use crate::eval::context::Context;
@@ -168,7 +168,7 @@ impl Rule for OneSidedCrossAccount {
 /// First case: the key policy trusts a foreign account whose complete IAM allows nobody the key.
 fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
     let world = cx.world;
-    let all = cx.shared(|| Holders(holders(world)));
+    let all = cx.shared(|| Holders::new(world));
     let all = &all.0;
     let reach = crate::solve::reach::reach(world);
     let mut by_account: HashMap<&str, Vec<&Holder>> = HashMap::new();
