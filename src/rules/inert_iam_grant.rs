@@ -220,13 +220,25 @@ fn singles_out(world: &World, docs: &[PolicyId]) -> Option<BTreeSet<String>> {
 
 /// Every user and role of the world with its identity documents, then one holder per loose
 /// identity policy.
-/// [`holders`], built once per run ([`RuleContext::shared`]), with the order of each account's
-/// candidates ([`Holders::order`]).
-pub(super) struct Holders(pub Vec<Holder>, Mutex<HashMap<String, Arc<[usize]>>>);
+/// [`holders`], built once per run ([`RuleContext::shared`]), with the holders of each account
+/// and the order of each account's candidates ([`Holders::order`]).
+pub(super) struct Holders(pub Vec<Holder>, HashMap<String, Vec<usize>>, Mutex<HashMap<String, Arc<[usize]>>>);
 
 impl Holders {
     pub(super) fn new(world: &World) -> Self {
-        Holders(holders(world), Mutex::default())
+        let list = holders(world);
+        let mut by_account: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, h) in list.iter().enumerate().filter(|(_, h)| h.caller.is_some()) {
+            if let Some(a) = &h.account {
+                by_account.entry(a.clone()).or_default().push(i);
+            }
+        }
+        Holders(list, by_account, Mutex::default())
+    }
+
+    /// The users and roles of an account.
+    pub(super) fn of_account(&self, account: &str) -> impl Iterator<Item = &Holder> {
+        self.1.get(account).into_iter().flatten().filter_map(|i| self.0.get(*i))
     }
 
     /// The holders (positions in `self.0`) that may allow something on a key of `account` and
@@ -237,7 +249,7 @@ impl Holders {
         let cache = |m: &Mutex<HashMap<String, Arc<[usize]>>>| {
             m.lock().unwrap_or_else(PoisonError::into_inner).get(account).cloned()
         };
-        if let Some(order) = cache(&self.1) {
+        if let Some(order) = cache(&self.2) {
             return order;
         }
         let (nu, nr) = (world.users.len(), world.roles.len());
@@ -254,7 +266,7 @@ impl Holders {
         order.extend(nu + nr..self.0.len());
         order.retain(|i| self.0.get(*i).is_some_and(|h| h.may_single_out(account)));
         let order: Arc<[usize]> = order.into();
-        let mut m = self.1.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut m = self.2.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(m.entry(account.to_string()).or_insert(order))
     }
 }

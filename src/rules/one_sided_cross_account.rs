@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::iam_decrypt_on_all_keys::{
     action_list, describes_key, distinct, identity_applies_in, key_context, probe_caller,
@@ -169,14 +169,7 @@ impl Rule for OneSidedCrossAccount {
 fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &mut Vec<Finding>) {
     let world = cx.world;
     let all = cx.shared(|| Holders::new(world));
-    let all = &all.0;
     let reach = crate::solve::reach::reach(world);
-    let mut by_account: HashMap<&str, Vec<&Holder>> = HashMap::new();
-    for h in all.iter().filter(|h| h.caller.is_some()) {
-        if let Some(a) = h.account.as_deref() {
-            by_account.entry(a).or_default().push(h);
-        }
-    }
     let actions = key_actions(true);
     let outsider = probe_caller(crate::solve::OUTSIDE_ACCOUNT);
     for (_, key) in cx.keys() {
@@ -222,7 +215,7 @@ fn trusted_but_unused(rule: &OneSidedCrossAccount, cx: &RuleContext<'_>, out: &m
             if !any_account && !named.contains(account.id.as_str()) {
                 continue;
             }
-            let principals: &[&Holder] = by_account.get(account.id.as_str()).map_or(&[], Vec::as_slice);
+            let principals: Vec<&Holder> = all.of_account(&account.id).collect();
             if principals.iter().any(|h| !h.complete) {
                 continue;
             }
