@@ -218,11 +218,14 @@ fn singles_out(world: &World, docs: &[PolicyId]) -> Option<BTreeSet<String>> {
     Some(accounts.into_iter().map(str::to_string).collect())
 }
 
-/// Every user and role of the world with its identity documents, then one holder per loose
-/// identity policy.
-/// [`holders`], built once per run ([`RuleContext::shared`]), with the holders of each account
-/// and the order of each account's candidates ([`Holders::order`]).
-pub(super) struct Holders(pub Vec<Holder>, HashMap<String, Vec<usize>>, Mutex<HashMap<String, Arc<[usize]>>>);
+/// [`holders`], built once per run ([`RuleContext::shared`]), with lookups by account.
+pub(super) struct Holders {
+    pub list: Vec<Holder>,
+    /// Account → positions of its users and roles in `list`.
+    by_account: HashMap<String, Vec<usize>>,
+    /// Account → [`Holders::order`], built when first asked.
+    orders: Mutex<HashMap<String, Arc<[usize]>>>,
+}
 
 impl Holders {
     pub(super) fn new(world: &World) -> Self {
@@ -233,23 +236,21 @@ impl Holders {
                 by_account.entry(a.clone()).or_default().push(i);
             }
         }
-        Holders(list, by_account, Mutex::default())
+        Holders { list, by_account, orders: Mutex::default() }
     }
 
     /// The users and roles of an account.
     pub(super) fn of_account(&self, account: &str) -> impl Iterator<Item = &Holder> {
-        self.1.get(account).into_iter().flatten().filter_map(|i| self.0.get(*i))
+        self.by_account.get(account).into_iter().flatten().filter_map(|i| self.list.get(*i))
     }
 
-    /// The holders (positions in `self.0`) that may allow something on a key of `account` and
+    /// The holders (positions in `list`) that may allow something on a key of `account` and
     /// not alike on every key of it, in order: those with an identity statement that could name
     /// a key of the account ([`crate::solve::reach::Reach::touching`]) and the loose documents,
     /// the ones that cannot single out a key of the account left out. Built once per account.
     fn order(&self, world: &World, account: &str) -> Arc<[usize]> {
-        let cache = |m: &Mutex<HashMap<String, Arc<[usize]>>>| {
-            m.lock().unwrap_or_else(PoisonError::into_inner).get(account).cloned()
-        };
-        if let Some(order) = cache(&self.2) {
+        let known = self.orders.lock().unwrap_or_else(PoisonError::into_inner).get(account).cloned();
+        if let Some(order) = known {
             return order;
         }
         let (nu, nr) = (world.users.len(), world.roles.len());
@@ -263,14 +264,15 @@ impl Holders {
             .collect();
         order.sort_unstable();
         order.dedup();
-        order.extend(nu + nr..self.0.len());
-        order.retain(|i| self.0.get(*i).is_some_and(|h| h.may_single_out(account)));
-        let order: Arc<[usize]> = order.into();
-        let mut m = self.2.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(m.entry(account.to_string()).or_insert(order))
+        order.extend(nu + nr..self.list.len());
+        order.retain(|i| self.list.get(*i).is_some_and(|h| h.may_single_out(account)));
+        let mut orders = self.orders.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(orders.entry(account.to_string()).or_insert_with(|| order.into()))
     }
 }
 
+/// Every user and role of the world with its identity documents, then one holder per loose
+/// identity policy.
 pub(super) fn holders(world: &World) -> Vec<Holder> {
     let mut out = Vec::new();
     let reach = crate::solve::reach::reach(world);
@@ -413,7 +415,7 @@ impl OneSided<'_> {
 pub(super) fn one_sided_allows<'w>(cx: &RuleContext<'w>, side: Side) -> Vec<OneSided<'w>> {
     let world: &'w World = cx.world;
     let shared = cx.shared(|| Holders::new(world));
-    let holders = &shared.0;
+    let holders = &shared.list;
     let actions = key_actions(side == Side::CrossAccount);
     let mut found: BTreeMap<(usize, PolicyId, usize), OneSided<'w>> = BTreeMap::new();
     for (ki, key) in cx.keys() {
