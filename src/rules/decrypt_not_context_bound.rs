@@ -1,14 +1,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::public_key_access::{
-    allow_elements, key_policy, name_list, names_directly, names_everyone, statement_finding, statement_of,
-    usage_actions, via, witness_json, Via,
+    allow_elements, among_named, key_policy, name_list, names_everyone, statement_finding, statement_of, usage_actions,
+    via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::eval::principal::PrincipalMatch;
 use crate::policy::model::PolicyId;
 use crate::report::finding::Finding;
-use crate::solve::{Among, Candidate, PrincipalKind, Witness};
+use crate::solve::{Candidate, PrincipalKind, Witness};
 
 declare_rule! {
     /// ## What it does
@@ -100,17 +100,9 @@ impl Rule for DecryptNotContextBound {
             // The principal elements of the statements that can name a principal itself for
             // `kms:Decrypt` (not everyone): only the principals they name are solved.
             let elements = allow_elements(cx, key, &["kms:Decrypt"], |st| !names_everyone(cx, st));
-            let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
-                all.extend(p.named_accounts()?);
-                Some(all)
-            });
-            let keep = |c: &Candidate| {
-                matches!(c.kind, PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Federated)
-                    && names_directly(cx, &elements, &c.caller)
-            };
-            let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
-            let among = Among { keep: &keep, accounts: named.is_some().then_some(&in_named) };
-            let answer = cx.who_can_among(ki, "kms:Decrypt", among);
+            let kinds =
+                |c: &Candidate| matches!(c.kind, PrincipalKind::Role | PrincipalKind::User | PrincipalKind::Federated);
+            let answer = among_named(cx, &elements, kinds, |among| cx.who_can_among(ki, "kms:Decrypt", among));
             let mut by_statement: BTreeMap<(PolicyId, usize), (BTreeSet<String>, Witness)> = BTreeMap::new();
             for entry in &answer.principals {
                 let mut bare = entry.witness.clone();

@@ -1,8 +1,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::public_key_access::{
-    allow_elements, assumed_account_note, key_policy, names_directly, names_everyone, public_statement,
-    statement_finding, statement_of, usage_actions, via, witness_json, Via,
+    allow_elements, among_named, assumed_account_note, key_policy, names_everyone, public_statement, statement_finding,
+    statement_of, usage_actions, via, witness_json, Via,
 };
 use super::rule::{declare_rule, Rule, RuleContext};
 use crate::policy::model::PolicyId;
@@ -131,14 +131,7 @@ impl Rule for KeyUsageAndAdminCombined {
             // Only principals an `Allow` statement for an administrative action names (or
             // admits through `*` or `NotPrincipal`) can get one other than by the delegation.
             let elements = allow_elements(cx, key, ADMIN_ACTIONS, |_| true);
-            let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
-                all.extend(p.named_accounts()?);
-                Some(all)
-            });
-            let keep = |c: &crate::solve::Candidate| names_directly(cx, &elements, &c.caller);
-            let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
-            let among = crate::solve::Among { keep: &keep, accounts: named.is_some().then_some(&in_named) };
-            let admins = named_access(cx, ki, ADMIN_ACTIONS, among);
+            let admins = among_named(cx, &elements, |_| true, |among| named_access(cx, ki, ADMIN_ACTIONS, among));
             if admins.is_empty() {
                 continue;
             }

@@ -382,7 +382,7 @@ pub(super) fn allow_elements<'w>(
 
 /// Does one of `elements` name the caller itself (`Direct` or `DirectLimited`: not through
 /// its account)?
-pub(super) fn names_directly(
+fn names_directly(
     cx: &RuleContext<'_>,
     elements: &[&crate::policy::model::Principals],
     caller: &Caller,
@@ -390,6 +390,24 @@ pub(super) fn names_directly(
     elements.iter().any(|p| {
         matches!(match_principals(p, caller, cx.world), PrincipalMatch::Direct | PrincipalMatch::DirectLimited)
     })
+}
+
+/// Calls `f` with the question about the principals one of `elements` names itself
+/// ([`names_directly`]) and `also` keeps; its account hint is the accounts the elements name
+/// (none when one names `*` or uses `NotPrincipal`).
+pub(super) fn among_named<R>(
+    cx: &RuleContext<'_>,
+    elements: &[&crate::policy::model::Principals],
+    also: impl Fn(&Candidate) -> bool + Sync,
+    f: impl FnOnce(solve::Among<'_>) -> R,
+) -> R {
+    let named: Option<BTreeSet<&str>> = elements.iter().try_fold(BTreeSet::new(), |mut all, p| {
+        all.extend(p.named_accounts()?);
+        Some(all)
+    });
+    let keep = |c: &Candidate| also(c) && names_directly(cx, elements, &c.caller);
+    let in_named = |a: &str| named.as_ref().is_some_and(|n| n.contains(a));
+    f(solve::Among { keep: &keep, accounts: named.is_some().then_some(&in_named) })
 }
 
 /// True when the key's account is not in the inputs and was assumed while reading a loose
