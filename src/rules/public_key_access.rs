@@ -382,11 +382,7 @@ pub(super) fn allow_elements<'w>(
 
 /// Does one of `elements` name the caller itself (`Direct` or `DirectLimited`: not through
 /// its account)?
-fn names_directly(
-    cx: &RuleContext<'_>,
-    elements: &[&crate::policy::model::Principals],
-    caller: &Caller,
-) -> bool {
+fn names_directly(cx: &RuleContext<'_>, elements: &[&crate::policy::model::Principals], caller: &Caller) -> bool {
     elements.iter().any(|p| {
         matches!(match_principals(p, caller, cx.world), PrincipalMatch::Direct | PrincipalMatch::DirectLimited)
     })
