@@ -1214,34 +1214,63 @@ impl DirectScope {
 
 fn assumptions(world: &World, key: usize) -> Vec<String> {
     let mut out = Vec::new();
+    // The assumptions about the world are the same for every key: built once, sorted. Those
+    // about other keys only (their grants, their policies) say nothing about this one.
+    let common = reach::reach(world).world_assumptions(world);
     if let Some(k) = world.keys.get(key) {
-        let said = |prefix: &str| world.assumptions.iter().any(|a| a.starts_with(prefix));
-        if k.grants.is_none() && !said(&format!("grants of `{}`", k.arn)) {
+        if k.grants.is_none() && !common.grants_said.contains(&k.arn) {
             out.push(format!("grants of `{}` were not collected: access through grants is unknown", k.arn));
         }
         if k.policy.is_none() {
             out.push(format!("the key policy of `{}` was not collected", k.arn));
         }
     }
-    // The assumptions about the world are the same for every key: built once, sorted. Those
-    // about other keys only (their grants, their policies) say nothing about this one.
-    let common = reach::reach(world).world_assumptions(world);
     let arn = world.keys.get(key).map_or("", |k| k.arn.as_str());
-    let about_other_keys = |a: &str| {
-        let keys: Vec<&str> = a.split('`').skip(1).step_by(2).filter(|s| crate::policy::arn::is_key_arn(s)).collect();
-        !keys.is_empty() && !keys.contains(&arn)
-    };
-    if out.is_empty() && !common.iter().any(|a| about_other_keys(a)) {
-        return common.to_vec();
+    let about_other_keys =
+        |i: usize| common.keys.get(i).is_some_and(|keys| !keys.is_empty() && !keys.iter().any(|k| k == arn));
+    if out.is_empty() && common.about_keys == 0 {
+        return common.list.clone();
     }
-    out.extend(common.iter().filter(|a| !about_other_keys(a)).cloned());
+    out.extend(common.list.iter().enumerate().filter(|(i, _)| !about_other_keys(*i)).map(|(_, a)| a.clone()));
     out.sort();
     out.dedup();
     out
 }
 
-/// The assumptions of every answer about this world, sorted (see [`reach::Reach::world_assumptions`]).
-pub(crate) fn world_assumptions(world: &World) -> Vec<String> {
+/// The assumptions of the who-can answers about a world ([`reach::Reach::world_assumptions`]).
+pub(crate) struct WorldAssumptions {
+    /// Those of every answer, sorted.
+    list: Vec<String>,
+    /// Per assumption of `list`, the key ARNs it names in backticks: one naming only other keys
+    /// is left out of a key's answer.
+    keys: Vec<Vec<String>>,
+    /// How many of `list` name a key.
+    about_keys: usize,
+    /// The keys whose grants the inputs already say were not collected.
+    grants_said: BTreeSet<String>,
+}
+
+/// Builds [`WorldAssumptions`].
+pub(crate) fn world_assumptions(world: &World) -> WorldAssumptions {
+    let list = assumption_list(world);
+    let keys: Vec<Vec<String>> = list
+        .iter()
+        .map(|a| {
+            let named = a.split('`').skip(1).step_by(2).filter(|s| crate::policy::arn::is_key_arn(s));
+            named.map(str::to_string).collect()
+        })
+        .collect();
+    let about_keys = keys.iter().filter(|k| !k.is_empty()).count();
+    let grants_said = world
+        .assumptions
+        .iter()
+        .filter_map(|a| a.strip_prefix("grants of `")?.split_once('`').map(|(arn, _)| arn.to_string()))
+        .collect();
+    WorldAssumptions { list, keys, about_keys, grants_said }
+}
+
+/// The assumptions of every answer about this world, sorted.
+fn assumption_list(world: &World) -> Vec<String> {
     let mut out = vec![
         "`*` stands for any principal of an account outside the inputs whose own IAM policies allow the request".to_string(),
         "`arn:aws:iam::ACCT:root` entries of kind `account` stand for principals of an account whose IAM is not in the inputs, assuming its IAM allows the request".to_string(),

@@ -57,7 +57,7 @@ pub struct Reach {
     /// `any_resource_account` whose statement that could name any account may allow it.
     any_resource_by_action: Vec<OnceLock<ActionTouch>>,
     /// The assumptions every answer about this world states, once asked.
-    world_assumptions: OnceLock<Vec<String>>,
+    world_assumptions: OnceLock<super::WorldAssumptions>,
     /// The organization's accounts whose IAM is not complete in the inputs (sorted).
     org_outside_iam: Vec<String>,
 }
@@ -342,8 +342,8 @@ impl Reach {
         &self.org_outside_iam
     }
 
-    /// The assumptions every who-can answer about this world states (sorted), built once.
-    pub fn world_assumptions(&self, world: &World) -> &[String] {
+    /// The assumptions of the who-can answers about this world, built once.
+    pub(crate) fn world_assumptions(&self, world: &World) -> &super::WorldAssumptions {
         self.world_assumptions.get_or_init(|| super::world_assumptions(world))
     }
 
