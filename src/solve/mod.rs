@@ -1226,12 +1226,8 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
         }
     }
     let arn = world.keys.get(key).map_or("", |k| k.arn.as_str());
-    let about_other_keys =
-        |i: usize| common.keys.get(i).is_some_and(|keys| !keys.is_empty() && !keys.iter().any(|k| k == arn));
-    if out.is_empty() && common.about_keys == 0 {
-        return common.list.clone();
-    }
-    out.extend(common.list.iter().enumerate().filter(|(i, _)| !about_other_keys(*i)).map(|(_, a)| a.clone()));
+    let about_this_key = |keys: &[String]| keys.is_empty() || keys.iter().any(|k| k == arn);
+    out.extend(common.list.iter().filter(|(_, keys)| about_this_key(keys)).map(|(a, _)| a.clone()));
     out.sort();
     out.dedup();
     out
@@ -1239,34 +1235,29 @@ fn assumptions(world: &World, key: usize) -> Vec<String> {
 
 /// The assumptions of the who-can answers about a world ([`reach::Reach::world_assumptions`]).
 pub(crate) struct WorldAssumptions {
-    /// Those of every answer, sorted.
-    list: Vec<String>,
-    /// Per assumption of `list`, the key ARNs it names in backticks: one naming only other keys
-    /// is left out of a key's answer.
-    keys: Vec<Vec<String>>,
-    /// How many of `list` name a key.
-    about_keys: usize,
+    /// Those of every answer, sorted, each with the key ARNs it names in backticks: one naming
+    /// only other keys is left out of a key's answer.
+    list: Vec<(String, Vec<String>)>,
     /// The keys whose grants the inputs already say were not collected.
     grants_said: BTreeSet<String>,
 }
 
 /// Builds [`WorldAssumptions`].
 pub(crate) fn world_assumptions(world: &World) -> WorldAssumptions {
-    let list = assumption_list(world);
-    let keys: Vec<Vec<String>> = list
-        .iter()
+    let list = assumption_list(world)
+        .into_iter()
         .map(|a| {
             let named = a.split('`').skip(1).step_by(2).filter(|s| crate::policy::arn::is_key_arn(s));
-            named.map(str::to_string).collect()
+            let keys = named.map(str::to_string).collect();
+            (a, keys)
         })
         .collect();
-    let about_keys = keys.iter().filter(|k| !k.is_empty()).count();
     let grants_said = world
         .assumptions
         .iter()
         .filter_map(|a| a.strip_prefix("grants of `")?.split_once('`').map(|(arn, _)| arn.to_string()))
         .collect();
-    WorldAssumptions { list, keys, about_keys, grants_said }
+    WorldAssumptions { list, grants_said }
 }
 
 /// The assumptions of every answer about this world, sorted.
